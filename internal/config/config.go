@@ -1,0 +1,206 @@
+// Package config loads and validates the service's configuration from the
+// environment. It is the only place that knows the variable names.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Environments the service knows.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// DefaultDatabaseURL is the local Postgres a newcomer's machine has.
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/knacksync?sslmode=disable"
+
+// Config is the resolved configuration. Durations and numbers are parsed;
+// every field has been validated by Load.
+type Config struct {
+	DatabaseURL string
+	Port        int
+	Env         string
+
+	KnackAPIURL    string
+	KnackAppID     string
+	KnackAPIKey    string
+	KnackRateLimit float64
+
+	WebhookSecret string
+	AdminUser     string
+	AdminPassword string
+
+	SyncCron           string
+	SyncMaxDeleteRatio float64
+
+	SentryDSN  string
+	SMTPURL    string
+	ReportFrom string
+	ReportTo   string
+}
+
+// Production reports whether the service runs in production.
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
+// KnackConfigured reports whether credentials for a real Knack app are set.
+func (c Config) KnackConfigured() bool { return c.KnackAppID != "" && c.KnackAPIKey != "" }
+
+// Load reads the configuration through getenv and validates it. All problems
+// are reported at once, one line each.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []error
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		DatabaseURL:   get("DATABASE_URL", DefaultDatabaseURL),
+		Env:           get("APP_ENV", EnvDevelopment),
+		KnackAPIURL:   strings.TrimRight(get("KNACK_API_URL", "https://api.knack.com/v1"), "/"),
+		KnackAppID:    get("KNACK_APP_ID", ""),
+		KnackAPIKey:   get("KNACK_API_KEY", ""),
+		WebhookSecret: get("WEBHOOK_SECRET", ""),
+		AdminUser:     get("ADMIN_USER", ""),
+		AdminPassword: get("ADMIN_PASSWORD", ""),
+		SyncCron:      get("SYNC_CRON", "0 2 * * *"),
+		SentryDSN:     get("SENTRY_DSN", ""),
+		SMTPURL:       get("SMTP_URL", ""),
+		ReportFrom:    get("REPORT_FROM", ""),
+		ReportTo:      get("REPORT_TO", ""),
+	}
+
+	var err error
+	if c.Port, err = strconv.Atoi(get("PORT", "8080")); err != nil || c.Port < 0 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT: %q is not a port number (0-65535)", getenv("PORT")))
+	}
+	if c.KnackRateLimit, err = strconv.ParseFloat(get("KNACK_RATE_LIMIT", "10"), 64); err != nil || c.KnackRateLimit <= 0 {
+		errs = append(errs, fmt.Errorf("KNACK_RATE_LIMIT: %q is not a positive number of requests per second", getenv("KNACK_RATE_LIMIT")))
+	}
+	if c.SyncMaxDeleteRatio, err = strconv.ParseFloat(get("SYNC_MAX_DELETE_RATIO", "0.05"), 64); err != nil || c.SyncMaxDeleteRatio < 0 || c.SyncMaxDeleteRatio > 1 {
+		errs = append(errs, fmt.Errorf("SYNC_MAX_DELETE_RATIO: %q is not a share between 0 and 1", getenv("SYNC_MAX_DELETE_RATIO")))
+	}
+	if c.Env != EnvDevelopment && c.Env != EnvProduction {
+		errs = append(errs, fmt.Errorf("APP_ENV: %q is neither %q nor %q", c.Env, EnvDevelopment, EnvProduction))
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		errs = append(errs, errors.New("DATABASE_URL: not a postgres:// URL"))
+	}
+	if u, err := url.Parse(c.KnackAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("KNACK_API_URL: %q is not an http(s) URL", c.KnackAPIURL))
+	}
+	if (c.KnackAppID == "") != (c.KnackAPIKey == "") {
+		errs = append(errs, errors.New("KNACK_APP_ID and KNACK_API_KEY: set both or neither"))
+	}
+	if _, err := cron.ParseStandard(c.SyncCron); err != nil {
+		errs = append(errs, fmt.Errorf("SYNC_CRON: %q is not a cron schedule: %v", c.SyncCron, err))
+	}
+	if (c.AdminUser == "") != (c.AdminPassword == "") {
+		errs = append(errs, errors.New("ADMIN_USER and ADMIN_PASSWORD: set both or neither"))
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			errs = append(errs, errors.New("SMTP_URL: not an smtp://user:pass@host:port URL"))
+		}
+		if c.ReportTo == "" || c.ReportFrom == "" {
+			errs = append(errs, errors.New("REPORT_FROM and REPORT_TO: required when SMTP_URL is set"))
+		}
+	}
+	if c.SentryDSN != "" {
+		if u, err := url.Parse(c.SentryDSN); err != nil || u.User == nil || u.Host == "" {
+			errs = append(errs, errors.New("SENTRY_DSN: not a DSN like https://key@host/project"))
+		}
+	}
+	if c.Production() {
+		for _, v := range []struct{ name, value string }{
+			{"WEBHOOK_SECRET", c.WebhookSecret},
+			{"ADMIN_USER", c.AdminUser},
+			{"ADMIN_PASSWORD", c.AdminPassword},
+			{"KNACK_APP_ID", c.KnackAppID},
+			{"KNACK_API_KEY", c.KnackAPIKey},
+		} {
+			if v.value == "" {
+				errs = append(errs, fmt.Errorf("%s: required when APP_ENV=production", v.name))
+			}
+		}
+		if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
+			errs = append(errs, errors.New("WEBHOOK_SECRET: use at least 16 characters in production"))
+		}
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration:\n  %w", lineErrors(errs))
+	}
+	return c, nil
+}
+
+// lineErrors prints one problem per indented line; errors.Is still sees each.
+type lineErrors []error
+
+func (e lineErrors) Error() string {
+	s := make([]string, len(e))
+	for i, err := range e {
+		s[i] = err.Error()
+	}
+	return strings.Join(s, "\n  ")
+}
+
+func (e lineErrors) Unwrap() []error { return e }
+
+// LogValue prints the configuration with every secret redacted, so that the
+// resolved config can be logged once at start.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("database_url", RedactURL(c.DatabaseURL)),
+		slog.Int("port", c.Port),
+		slog.String("app_env", c.Env),
+		slog.String("knack_api_url", c.KnackAPIURL),
+		slog.String("knack_app_id", c.KnackAppID),
+		slog.String("knack_api_key", redact(c.KnackAPIKey)),
+		slog.Float64("knack_rate_limit", c.KnackRateLimit),
+		slog.String("webhook_secret", redact(c.WebhookSecret)),
+		slog.String("admin_user", c.AdminUser),
+		slog.String("admin_password", redact(c.AdminPassword)),
+		slog.String("sync_cron", c.SyncCron),
+		slog.Float64("sync_max_delete_ratio", c.SyncMaxDeleteRatio),
+		slog.String("sentry_dsn", RedactURL(c.SentryDSN)),
+		slog.String("smtp_url", RedactURL(c.SMTPURL)),
+		slog.String("report_from", c.ReportFrom),
+		slog.String("report_to", c.ReportTo),
+	)
+}
+
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// RedactURL hides the password (and a Sentry key, which sits in the user
+// part) of a URL; an unparseable value is hidden entirely.
+func RedactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "[redacted]"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		} else if u.Scheme == "https" || u.Scheme == "http" {
+			u.User = url.User("xxxxx")
+		}
+	}
+	return u.String()
+}

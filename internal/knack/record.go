@@ -1,0 +1,57 @@
+package knack
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Record is one Knack record as the API returns it: an id and every field
+// twice, field_N (formatted, often HTML) and field_N_raw (structured). Values
+// are kept as raw JSON so that nothing is lost between the API and the raw
+// mirror; the decoders in this package interpret them.
+type Record struct {
+	ID     string
+	Fields map[string]json.RawMessage // every key except "id", as received
+}
+
+// UnmarshalJSON reads the flat API shape {"id": "...", "field_1": ..., ...}.
+func (r *Record) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	idRaw, ok := m["id"]
+	if !ok {
+		return errors.New("knack record without id")
+	}
+	if err := json.Unmarshal(idRaw, &r.ID); err != nil {
+		return fmt.Errorf("knack record id: %w", err)
+	}
+	delete(m, "id")
+	r.Fields = m
+	return nil
+}
+
+// MarshalJSON writes the flat API shape with keys sorted, so that the same
+// record always gives the same bytes (and content hash).
+func (r Record) MarshalJSON() ([]byte, error) {
+	m := make(map[string]json.RawMessage, len(r.Fields)+1)
+	for k, v := range r.Fields {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, v); err != nil {
+			return nil, fmt.Errorf("knack record %s field %s: %w", r.ID, k, err)
+		}
+		m[k] = buf.Bytes()
+	}
+	id, _ := json.Marshal(r.ID)
+	m["id"] = id
+	return json.Marshal(m)
+}
+
+// Raw returns field_N_raw, or nil when the record does not carry it.
+func (r Record) Raw(field string) json.RawMessage { return r.Fields[field+"_raw"] }
+
+// Formatted returns field_N (the display value), or nil.
+func (r Record) Formatted(field string) json.RawMessage { return r.Fields[field] }
