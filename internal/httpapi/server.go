@@ -84,4 +84,3 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	_ = c.JSON(status, map[string]string{"error": msg})
 }
-
