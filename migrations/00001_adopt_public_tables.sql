@@ -43,8 +43,8 @@ $fn$;
 
 -- +goose StatementBegin
 -- normalise_emails applies rule 1 (trim, lower-case) to emails already stored,
--- refusing when two rows would then share a key.
-CREATE FUNCTION pg_temp.normalise_emails(tbl text, email_col text, year_col text) RETURNS void
+-- refusing when two rows would then share the (email, year) key.
+CREATE FUNCTION pg_temp.normalise_emails(tbl text, email_col text, year_col text, key_name text) RETURNS void
 LANGUAGE plpgsql AS $fn$
 DECLARE
     groups bigint;
@@ -53,8 +53,8 @@ BEGIN
         'SELECT count(*) FROM (SELECT 1 FROM public.%1$I GROUP BY lower(btrim(%2$I)), %3$I HAVING count(*) > 1) g',
         tbl, email_col, year_col) INTO groups;
     IF groups > 0 THEN
-        RAISE EXCEPTION 'cannot normalise emails of %: % groups of rows differ only in case or spaces of (%, %); merge them and run migrate again (nothing was changed)',
-            tbl, groups, email_col, year_col;
+        RAISE EXCEPTION 'cannot keep unique key % on %(%, %) with emails normalised (trimmed, lower-case): % groups of existing rows share a key; merge them and run migrate again (nothing was changed)',
+            key_name, tbl, email_col, year_col, groups;
     END IF;
     EXECUTE format('UPDATE public.%1$I SET %2$I = lower(btrim(%2$I)) WHERE %2$I <> lower(btrim(%2$I))', tbl, email_col);
 END
@@ -237,8 +237,8 @@ CREATE TABLE IF NOT EXISTS public.sync_logs (
 );
 
 -- Rule 1 on the rows already there, before the keys that depend on it.
-SELECT pg_temp.normalise_emails('students', 'email', 'academic_year');
-SELECT pg_temp.normalise_emails('academic_profiles', 'student_email', 'academic_year');
+SELECT pg_temp.normalise_emails('students', 'email', 'academic_year', 'students_email_academic_year_key');
+SELECT pg_temp.normalise_emails('academic_profiles', 'student_email', 'academic_year', 'academic_profiles_student_email_academic_year_key');
 
 -- The natural keys of DOMAIN.md §3. Legacy constraint names are kept.
 SELECT pg_temp.ensure_unique('establishments', ARRAY['knack_id'], 'establishments_knack_id_key');
@@ -259,7 +259,7 @@ CREATE INDEX IF NOT EXISTS staff_admins_establishment_id_idx ON public.staff_adm
 CREATE INDEX IF NOT EXISTS academic_profiles_knack_record_id_idx ON public.academic_profiles (knack_record_id);
 
 DROP FUNCTION pg_temp.ensure_unique(text, text[], text);
-DROP FUNCTION pg_temp.normalise_emails(text, text, text);
+DROP FUNCTION pg_temp.normalise_emails(text, text, text, text);
 
 -- +goose Down
 -- The public tables belong to the dashboard: never dropped by a rollback.
