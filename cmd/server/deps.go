@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"knacksync/internal/config"
+	"knacksync/internal/dbmigrate"
+	"knacksync/internal/knack"
+)
+
+// openDatabase connects, and in development creates and migrates the
+// database so that one command is enough on a new machine. In production
+// the release command migrates.
+func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (*pgxpool.Pool, error) {
+	pool, err := dbmigrate.Open(ctx, cfg.DatabaseURL, !cfg.Production())
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.Production() {
+		if _, err := dbmigrate.Migrate(ctx, pool, logger); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	return pool, nil
+}
+
+var errNoKnack = errors.New("KNACK_APP_ID and KNACK_API_KEY are not set: point them (and KNACK_API_URL) at a Knack app, or at `server sim` for a local try")
+
+// newKnackClient builds the Knack client from the configuration.
+func newKnackClient(cfg config.Config, logger *slog.Logger) (*knack.Client, error) {
+	if !cfg.KnackConfigured() {
+		return nil, errNoKnack
+	}
+	return knack.New(knack.Config{
+		BaseURL:   cfg.KnackAPIURL,
+		AppID:     cfg.KnackAppID,
+		APIKey:    cfg.KnackAPIKey,
+		RateLimit: cfg.KnackRateLimit,
+		Logger:    logger,
+	}), nil
+}

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// MirrorRecord is a record as fetched, in canonical JSON, with its hash.
+type MirrorRecord struct {
+	ID   string
+	Data []byte
+	Hash []byte
+}
+
+// Fresh is a record that needs projecting, and when it was first seen.
+type Fresh struct {
+	ID        string
+	FirstSeen time.Time
+}
+
+// UpsertMirror writes fetched records to the raw mirror (their data only
+// when the hash changed; last_seen always) and returns those whose current
+// data has not been projected yet. force returns all of them.
+func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs []MirrorRecord, now time.Time, force bool) ([]Fresh, error) {
+	if _, err := tx.Exec(ctx, s.stmt("mirror", "stage")); err != nil {
+		return nil, fmt.Errorf("mirror %s: stage: %w", object, err)
+	}
+	rows := make([][]any, len(recs))
+	for i, r := range recs {
+		rows[i] = []any{r.ID, string(r.Data), r.Hash}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stg_records"}, []string{"record_id", "data", "hash"}, pgx.CopyFromRows(rows)); err != nil {
+		return nil, fmt.Errorf("mirror %s: copy: %w", object, err)
+	}
+	res, err := tx.Query(ctx, s.stmt("mirror", "upsert"), pgx.NamedArgs{"object": object, "now": now, "force": force})
+	if err != nil {
+		return nil, fmt.Errorf("mirror %s: upsert: %w", object, err)
+	}
+	out, err := pgx.CollectRows(res, pgx.RowToStructByPos[Fresh])
+	if err != nil {
+		return nil, fmt.Errorf("mirror %s: upsert: %w", object, err)
+	}
+	return out, nil
+}
+
+// Pending is a mirrored record read back for projection.
+type Pending struct {
+	ID        string
+	Data      []byte
+	FirstSeen time.Time
+}
+
+// Pending returns up to limit mirrored records of object after the id
+// `after`, in id order, that wait for a projection (all live ones with force).
+func (s *Store) Pending(ctx context.Context, object, after string, limit int, force bool) ([]Pending, error) {
+	rows, err := s.pool.Query(ctx, s.stmt("mirror", "pending"),
+		pgx.NamedArgs{"object": object, "after": after, "limit": limit, "force": force})
+	if err != nil {
+		return nil, fmt.Errorf("pending %s: %w", object, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Pending, error) {
+		var p Pending
+		err := r.Scan(&p.ID, &p.Data, &p.FirstSeen)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending %s: %w", object, err)
+	}
+	return out, nil
+}
+
+// MarkDeleted marks mirrored records as deleted in Knack.
+func (s *Store) MarkDeleted(ctx context.Context, tx pgx.Tx, object string, ids []string, now time.Time) error {
+	_, err := tx.Exec(ctx, s.stmt("mirror", "mark_deleted"), pgx.NamedArgs{"object": object, "ids": ids, "now": now})
+	if err != nil {
+		return fmt.Errorf("mark deleted %s: %w", object, err)
+	}
+	return nil
+}
+
+// Missing returns the live mirrored records of object not seen since since.
+func (s *Store) Missing(ctx context.Context, object string, since time.Time) ([]string, error) {
+	rows, err := s.pool.Query(ctx, s.stmt("mirror", "missing"), pgx.NamedArgs{"object": object, "since": since})
+	if err != nil {
+		return nil, fmt.Errorf("missing %s: %w", object, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("missing %s: %w", object, err)
+	}
+	return ids, nil
+}
+
+// LiveCount is the number of mirrored records of object not deleted.
+func (s *Store) LiveCount(ctx context.Context, object string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, s.stmt("mirror", "live_count"), pgx.NamedArgs{"object": object}).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", object, err)
+	}
+	return n, nil
+}
+

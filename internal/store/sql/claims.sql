@@ -1,0 +1,79 @@
+-- Claims: which record owns the rows of a natural key (see migration 00003).
+-- Run after stg_claims is filled, before the object's writes. Claim keys start
+-- with the academic year: "YYYY/YYYY|...".
+
+-- name: claims_old
+CREATE TEMP TABLE old_claims ON COMMIT DROP AS
+SELECT c.record_id, c.claim, c.held
+FROM knacksync.claims c
+JOIN stg_batch b ON b.record_id = c.record_id AND b.replace
+WHERE c.object = @object;
+
+-- name: claims_release
+DELETE FROM knacksync.claims c
+USING stg_batch b
+WHERE c.object = @object AND c.record_id = b.record_id AND b.replace;
+
+-- name: claims_insert
+INSERT INTO knacksync.claims (object, record_id, claim, rank_date, held)
+SELECT @object, s.record_id, s.claim, s.rank_date,
+       coalesce((SELECT o.held FROM old_claims o WHERE o.record_id = s.record_id AND o.claim = s.claim), false)
+FROM stg_claims s
+ON CONFLICT (object, record_id, claim) DO UPDATE SET rank_date = excluded.rank_date;
+
+-- name: claims_winners
+-- The winner of every key the batch touches (rule 5): latest rank_date, ties
+-- to the larger record id. in_batch: its rows are in staging now.
+CREATE TEMP TABLE winners ON COMMIT DROP AS
+SELECT DISTINCT ON (c.claim) c.claim, c.record_id, c.held,
+       EXISTS (SELECT 1 FROM stg_claims s WHERE s.record_id = c.record_id AND s.claim = c.claim) AS in_batch
+FROM knacksync.claims c
+WHERE c.object = @object
+  AND c.claim IN (SELECT claim FROM stg_claims UNION SELECT claim FROM old_claims)
+ORDER BY c.claim, c.rank_date DESC NULLS LAST, c.record_id DESC;
+
+-- name: claims_orphans
+-- Keys a batch record held and nobody claims any more. Their rows are deleted
+-- when they are in the record's current academic year (or the record is
+-- gone); rows of earlier years are history and stay.
+CREATE TEMP TABLE orphans ON COMMIT DROP AS
+SELECT o.record_id, o.claim
+FROM old_claims o
+JOIN stg_batch b ON b.record_id = o.record_id
+WHERE o.held
+  AND NOT EXISTS (SELECT 1 FROM winners w WHERE w.claim = o.claim)
+  AND (b.deleted OR split_part(o.claim, '|', 1) = b.current_year);
+
+-- name: claims_held
+UPDATE knacksync.claims c
+SET held = (c.record_id = w.record_id AND (w.in_batch OR w.held))
+FROM winners w
+WHERE c.object = @object AND c.claim = w.claim
+  AND c.held IS DISTINCT FROM (c.record_id = w.record_id AND (w.in_batch OR w.held));
+
+-- name: claims_reproject
+-- A winner outside the batch whose rows are not in public.* (it just won,
+-- because the holder changed or left): project it again from the mirror.
+UPDATE knacksync.records r
+SET projected_hash = NULL
+FROM winners w
+WHERE r.object = @object AND r.record_id = w.record_id AND NOT w.in_batch AND NOT w.held;
+
+-- name: claims_duplicates
+-- Every claimant that lost a key is reported (rule 5); winners are cleared.
+WITH losers AS (
+    INSERT INTO knacksync.data_issues AS d (object, record_id, rule, field, value, detail, run_id)
+    SELECT @object, c.record_id, 'duplicate', c.claim, split_part(c.claim, '|', 2),
+           'record ' || w.record_id || ' wins this key (later completion date, or same date and larger id)', @run_id
+    FROM knacksync.claims c
+    JOIN winners w ON w.claim = c.claim AND w.record_id <> c.record_id
+    WHERE c.object = @object
+    ON CONFLICT (object, record_id, rule, field) DO UPDATE
+        SET value = excluded.value, detail = excluded.detail, run_id = excluded.run_id, last_seen_at = now()
+    RETURNING 1
+), cleared AS (
+    DELETE FROM knacksync.data_issues d
+    USING winners w
+    WHERE d.object = @object AND d.record_id = w.record_id AND d.rule = 'duplicate' AND d.field = w.claim
+)
+SELECT 'data_issues' AS tbl, 0, 0, 0, 0, (SELECT count(*) FROM losers) AS issues;

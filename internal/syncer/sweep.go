@@ -1,0 +1,284 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"knacksync/internal/knack"
+	"knacksync/internal/store"
+)
+
+// sweepLock is the advisory lock a sweep holds: one sweep at a time across
+// processes and instances ("sweep" in ASCII).
+const sweepLock int64 = 0x7377656570
+
+// Progress is reported after every page of a sweep.
+type Progress struct {
+	Object     string
+	Page       int
+	TotalPages int
+	Records    int // records seen so far in this object
+}
+
+// SweepOptions choose what a sweep does.
+type SweepOptions struct {
+	// Objects limits the sweep; empty sweeps every object.
+	Objects []string
+	// Progress, when set, is called after every page.
+	Progress func(Progress)
+}
+
+// Sweep runs a sweep: every page of every object through the pipeline, the
+// re-projections that changes call for, and then the deletes of records a
+// complete sweep no longer finds. A sweep that was interrupted (a crash, a
+// deploy) is resumed from its last committed page instead of starting anew.
+// It returns the finished run, failed or not.
+func (s *Syncer) Sweep(ctx context.Context, opts SweepOptions) (*store.Run, error) {
+	objs := opts.Objects
+	full := len(objs) == 0
+	if full {
+		objs = Objects()
+	}
+	for _, key := range objs {
+		if _, err := lookupObject(key); err != nil {
+			return nil, err
+		}
+	}
+	// Run the requested objects in dependency order.
+	slices.SortFunc(objs, func(a, b string) int { return slices.Index(Objects(), a) - slices.Index(Objects(), b) })
+
+	conn, err := s.store.Pool().Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	defer conn.Release()
+	var locked bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sweepLock).Scan(&locked); err != nil {
+		return nil, fmt.Errorf("sweep: lock: %w", err)
+	}
+	if !locked {
+		return nil, ErrSweepRunning
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", sweepLock)
+
+	run, err := s.store.UnfinishedSweep(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if run != nil && !slices.Equal(run.Objects, objs) {
+		// A different sweep was interrupted; it is closed, and this one
+		// starts. Nothing it did is lost: its pages committed.
+		if _, err := s.store.FinishRun(ctx, run.ID, store.StatusFailed, "interrupted, superseded by a new sweep", s.now()); err != nil {
+			return nil, err
+		}
+		run = nil
+	}
+	if run == nil {
+		id, err := s.store.StartRun(ctx, store.KindSweep, objs, full, s.now())
+		if err != nil {
+			return nil, err
+		}
+		if run, err = s.store.Run(ctx, id); err != nil {
+			return nil, err
+		}
+	} else {
+		s.logger.InfoContext(ctx, "resuming interrupted sweep", slog.Int64("run", run.ID))
+	}
+
+	var sweepErr error
+	for _, p := range run.Progress {
+		if p.Status == "complete" {
+			continue
+		}
+		if err := s.sweepObject(ctx, run, p, opts.Progress); err != nil {
+			sweepErr = fmt.Errorf("sweep %s: %w", p.Object, err)
+			break
+		}
+	}
+	status, errText := store.StatusSucceeded, ""
+	if sweepErr != nil {
+		status, errText = store.StatusFailed, sweepErr.Error()
+		if errors.Is(sweepErr, context.Canceled) && ctx.Err() != nil {
+			// Stopped (SIGTERM, deploy): leave the run open so the next
+			// sweep resumes it.
+			return s.store.Run(context.WithoutCancel(ctx), run.ID)
+		}
+	}
+	done, err := s.store.FinishRun(context.WithoutCancel(ctx), run.ID, status, errText, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return done, sweepErr
+}
+
+// sweepObject pages through one object from its checkpoint, then runs the
+// re-projections and deletes a complete listing allows.
+func (s *Syncer) sweepObject(ctx context.Context, run *store.Run, p store.ObjectProgress, progress func(Progress)) error {
+	o, err := lookupObject(p.Object)
+	if err != nil {
+		return err
+	}
+	start := s.now()
+	fail := func(err error) error {
+		_ = s.store.ObjectDone(context.WithoutCancel(ctx), run.ID, o.key, "failed", err.Error(), s.since(start), 0, nil)
+		return err
+	}
+	lastRequests := s.knack.Stats().Requests
+	seen := 0
+	err = s.knack.List(ctx, o.key, knack.ListOptions{StartPage: max(p.NextPage, 1)}, func(page knack.Page) error {
+		requests := s.knack.Stats().Requests
+		err := s.store.InTx(ctx, func(tx pgx.Tx) error {
+			a, err := s.applyFetched(ctx, tx, run.ID, o, page.Records, nil, false)
+			if err != nil {
+				return err
+			}
+			return s.store.RecordPage(ctx, tx, store.PageDone{
+				RunID: run.ID, Object: o.key, NextPage: page.Number + 1, Pages: 1,
+				Requests: int(requests - lastRequests), Seen: a.Seen, Changed: a.Changed, Result: a.Result, Now: s.now(),
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("page %d: %w", page.Number, err)
+		}
+		lastRequests = requests
+		seen += len(page.Records)
+		if progress != nil {
+			progress(Progress{Object: o.key, Page: page.Number, TotalPages: page.TotalPages, Records: seen})
+		}
+		return nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+
+	// Changes in this object or an earlier one may ask for records to be
+	// projected again; a pass can mark more (a new winner), so repeat.
+	for pass := 0; pass < 5; pass++ {
+		a, err := s.Reproject(ctx, run.ID, o.key, false)
+		if err != nil {
+			return fail(err)
+		}
+		if a.Changed == 0 {
+			break
+		}
+	}
+
+	held, notes, err := s.sweepDeletes(ctx, run, o)
+	if err != nil {
+		return fail(err)
+	}
+	return s.store.ObjectDone(ctx, run.ID, o.key, "complete", "", s.since(start), held, notes)
+}
+
+// sweepDeletes handles the records a complete listing did not return. Each
+// is confirmed gone with a GET (offset paging can skip a record when another
+// is deleted mid-sweep) before it loses its rows; more than MaxDeleteRatio
+// of the object, or more than MaxConfirmGets, are held for an operator.
+func (s *Syncer) sweepDeletes(ctx context.Context, run *store.Run, o object) (held int, notes map[string]any, err error) {
+	missing, err := s.store.Missing(ctx, o.key, run.StartedAt)
+	if err != nil || len(missing) == 0 {
+		return 0, nil, err
+	}
+	live, err := s.store.LiveCount(ctx, o.key)
+	if err != nil {
+		return 0, nil, err
+	}
+	ratio := float64(len(missing)) / float64(max(live, 1))
+	if ratio > s.cfg.MaxDeleteRatio || len(missing) > s.cfg.MaxConfirmGets {
+		reason := fmt.Sprintf("%d of %d records (%.1f%%) are missing from a complete sweep, above the limit of %.1f%% (SYNC_MAX_DELETE_RATIO) or %d confirmations; run `server sync --confirm-deletes` to apply",
+			len(missing), live, 100*ratio, 100*s.cfg.MaxDeleteRatio, s.cfg.MaxConfirmGets)
+		if err := s.store.HoldDeletions(ctx, run.ID, o.key, missing, live, reason); err != nil {
+			return 0, nil, err
+		}
+		s.logger.WarnContext(ctx, "deletions held", slog.String("object", o.key), slog.Int("records", len(missing)), slog.String("reason", reason))
+		return len(missing), map[string]any{"deletions_held": reason}, nil
+	}
+	_, err = s.deleteConfirmed(ctx, run.ID, o, missing)
+	return 0, nil, err
+}
+
+// deleteConfirmed fetches each id: a record that is gone loses its rows
+// (rule 11); one that is still there is applied like any fetched record.
+func (s *Syncer) deleteConfirmed(ctx context.Context, runID int64, o object, ids []string) (Applied, error) {
+	var gone []string
+	var alive []knack.Record
+	for _, id := range ids {
+		rec, err := s.knack.Get(ctx, o.key, id)
+		switch {
+		case errors.Is(err, knack.ErrNotFound):
+			gone = append(gone, id)
+		case err != nil:
+			return Applied{}, fmt.Errorf("confirm delete %s/%s: %w", o.key, id, err)
+		default:
+			alive = append(alive, rec)
+		}
+	}
+	var a Applied
+	err := s.store.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if a, err = s.applyFetched(ctx, tx, runID, o, alive, gone, false); err != nil {
+			return err
+		}
+		return s.store.RecordPage(ctx, tx, store.PageDone{
+			RunID: runID, Object: o.key, Requests: len(ids), Seen: a.Seen, Changed: a.Changed, Deleted: a.Deleted,
+			Result: a.Result, Now: s.now(),
+		})
+	})
+	return a, err
+}
+
+// ConfirmDeletes applies the deletions sweeps held, after an operator looked
+// at them. Records seen again since they were held are left alone.
+func (s *Syncer) ConfirmDeletes(ctx context.Context) (Applied, error) {
+	helds, err := s.store.HeldDeletions(ctx)
+	if err != nil {
+		return Applied{}, err
+	}
+	var total Applied
+	if len(helds) == 0 {
+		return total, nil
+	}
+	var objs []string
+	for _, h := range helds {
+		if !slices.Contains(objs, h.Object) {
+			objs = append(objs, h.Object)
+		}
+	}
+	runID, err := s.store.StartRun(ctx, store.KindDeletes, objs, false, s.now())
+	if err != nil {
+		return total, err
+	}
+	for _, h := range helds {
+		o, err := lookupObject(h.Object)
+		if err != nil {
+			return total, err
+		}
+		ids, err := s.store.StillMissing(ctx, o.key, h.RecordIDs, h.CreatedAt)
+		if err != nil {
+			return total, err
+		}
+		var a Applied
+		err = s.store.InTx(ctx, func(tx pgx.Tx) error {
+			var err error
+			if a, err = s.applyFetched(ctx, tx, runID, o, nil, ids, false); err != nil {
+				return err
+			}
+			if err := s.store.RecordPage(ctx, tx, store.PageDone{RunID: runID, Object: o.key, Deleted: a.Deleted, Result: a.Result, Now: s.now()}); err != nil {
+				return err
+			}
+			return s.store.DeletionsApplied(ctx, tx, h.ID, s.now())
+		})
+		if err != nil {
+			_, _ = s.store.FinishRun(context.WithoutCancel(ctx), runID, store.StatusFailed, err.Error(), s.now())
+			return total, err
+		}
+		total.add(a)
+	}
+	_, err = s.store.FinishRun(ctx, runID, store.StatusSucceeded, "", s.now())
+	return total, err
+}

@@ -1,0 +1,62 @@
+// Package syncer drives the sync: it fetches Knack records, keeps the raw
+// mirror, projects changed records into VESPA rows and merges them, for a
+// full sweep and for hinted records alike (one code path).
+package syncer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"knacksync/internal/knack"
+	"knacksync/internal/store"
+)
+
+// Knack is what the syncer needs of the Knack client.
+type Knack interface {
+	List(ctx context.Context, object string, opts knack.ListOptions, fn func(knack.Page) error) error
+	Get(ctx context.Context, object, id string) (knack.Record, error)
+	Stats() knack.Stats
+}
+
+// Config tunes the syncer.
+type Config struct {
+	// MaxDeleteRatio is the share of an object's records a sweep may delete
+	// before it holds the deletions for an operator (SYNC_MAX_DELETE_RATIO).
+	MaxDeleteRatio float64
+	// MaxConfirmGets caps the GETs a sweep spends confirming that missing
+	// records are gone; more missing records than that are held.
+	MaxConfirmGets int
+	// BatchSize is the number of mirrored records re-projected per batch.
+	BatchSize int
+}
+
+// Syncer runs sweeps and applies fetched records.
+type Syncer struct {
+	store  *store.Store
+	knack  Knack
+	logger *slog.Logger
+	now    func() time.Time
+	cfg    Config
+}
+
+// New returns a Syncer.
+func New(st *store.Store, kn Knack, logger *slog.Logger, now func() time.Time, cfg Config) *Syncer {
+	if cfg.MaxDeleteRatio == 0 {
+		cfg.MaxDeleteRatio = 0.05
+	}
+	if cfg.MaxConfirmGets == 0 {
+		cfg.MaxConfirmGets = 200
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 1000
+	}
+	return &Syncer{store: st, knack: kn, logger: logger, now: now, cfg: cfg}
+}
+
+// ErrSweepRunning is returned when another process is sweeping.
+var ErrSweepRunning = errors.New("another sweep is running")
+
+// ErrUnknownObject is returned for an object the sync does not read.
+var ErrUnknownObject = errors.New("unknown object")
