@@ -18,6 +18,9 @@ CREATE TABLE knacksync.records (
     deleted_at timestamptz,
     PRIMARY KEY (object, record_id)
 );
+-- Rows stay small (the record goes to TOAST, compressed) and leave room for
+-- HOT updates: a sweep touches last_seen of every record it sees.
+ALTER TABLE knacksync.records SET (toast_tuple_target = 128, fillfactor = 80);
 CREATE INDEX records_pending_idx ON knacksync.records (object, record_id)
     WHERE deleted_at IS NULL AND projected_hash IS DISTINCT FROM hash;
 
@@ -31,10 +34,22 @@ CREATE TABLE knacksync.claims (
     record_id text NOT NULL,
     claim text NOT NULL,
     rank_date date,
+    -- object_10 only: the highest cycle the record is current for; the
+    -- student's answers of later cycles are not taken (keep-and-refresh).
+    last_cycle int,
     held boolean NOT NULL DEFAULT false,
     PRIMARY KEY (object, record_id, claim)
 );
 CREATE INDEX claims_claim_idx ON knacksync.claims (object, claim);
+
+-- One row per claimed key: batches lock the rows of the keys they touch
+-- (in key order) so that batches processed in parallel never decide the
+-- same key at once. Row locks cost no shared lock-table memory.
+CREATE TABLE knacksync.claim_keys (
+    object text NOT NULL,
+    claim text NOT NULL,
+    PRIMARY KEY (object, claim)
+);
 
 -- object_3 accounts reduced to what academic profiles need (rule 13).
 CREATE TABLE knacksync.accounts (

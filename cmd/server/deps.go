@@ -41,6 +41,9 @@ func newKnackClient(cfg config.Config, logger *slog.Logger) (*knack.Client, erro
 		AppID:     cfg.KnackAppID,
 		APIKey:    cfg.KnackAPIKey,
 		RateLimit: cfg.KnackRateLimit,
-		Logger:    logger,
+		// Enough pages in flight to keep the rate limit busy at Knack's
+		// latency (~300 ms), few enough to bound memory (~25 MB a page).
+		Concurrency: int(cfg.KnackRateLimit*0.4) + 1,
+		Logger:      logger,
 	}), nil
 }

@@ -7,10 +7,16 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 func main() {
+	// A memory budget for the garbage collector (Fly machines have 512 MB),
+	// unless GOMEMLIMIT sets another.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(250 << 20)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {

@@ -155,4 +155,5 @@ func printSummary(w io.Writer, run *store.Run) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", n, c.Inserted, c.Updated, c.Deleted, c.Unchanged)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "\npeak memory: %d MB\n", peakRSS()>>20)
 }

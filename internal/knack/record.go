@@ -14,6 +14,10 @@ import (
 type Record struct {
 	ID     string
 	Fields map[string]json.RawMessage // every key except "id", as received
+	// JSON is the record exactly as the API sent it, when it was decoded
+	// from a response: hashing it tells a changed record from an unchanged
+	// one without encoding it again. Nil for records built in code.
+	JSON json.RawMessage
 }
 
 // UnmarshalJSON reads the flat API shape {"id": "...", "field_1": ..., ...}.
@@ -31,6 +35,8 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	}
 	delete(m, "id")
 	r.Fields = m
+	// The decoder's buffer is not ours to keep.
+	r.JSON = append(json.RawMessage(nil), b...)
 	return nil
 }
 

@@ -119,6 +119,13 @@ func (s *Store) ApplyBatch(ctx context.Context, tx pgx.Tx, b Batch) (Result, err
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.Name}, t.Columns, pgx.CopyFromRows(t.Rows)); err != nil {
 			return res, fmt.Errorf("copy %s: %w", t.Name, err)
 		}
+		// Temporary tables get no statistics from autovacuum; without them
+		// the planner picks nested loops over tens of thousands of rows.
+		if len(t.Rows) > 100 {
+			if _, err := tx.Exec(ctx, "ANALYZE "+pgx.Identifier{t.Name}.Sanitize()); err != nil {
+				return res, fmt.Errorf("analyze %s: %w", t.Name, err)
+			}
+		}
 	}
 
 	args := pgx.NamedArgs{"object": b.Object, "run_id": b.RunID}

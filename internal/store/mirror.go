@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -21,29 +22,70 @@ type Fresh struct {
 	FirstSeen time.Time
 }
 
-// UpsertMirror writes fetched records to the raw mirror (their data only
-// when the hash changed; last_seen always) and returns those whose current
-// data has not been projected yet. force returns all of them.
+// UpsertMirror writes fetched records to the raw mirror and returns those
+// whose current data has not been projected yet (all of them with force).
+// Unchanged records only get last_seen: their data is not sent again.
 func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs []MirrorRecord, now time.Time, force bool) ([]Fresh, error) {
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	type known struct {
+		hash      []byte
+		projected bool
+		firstSeen time.Time
+	}
+	have := make(map[string]known, len(recs))
+	rows, err := tx.Query(ctx, s.stmt("mirror", "known"), pgx.NamedArgs{"object": object, "ids": ids})
+	if err != nil {
+		return nil, fmt.Errorf("mirror %s: %w", object, err)
+	}
+	var id string
+	var k known
+	if _, err := pgx.ForEachRow(rows, []any{&id, &k.hash, &k.projected, &k.firstSeen}, func() error {
+		have[id] = known{hash: append([]byte(nil), k.hash...), projected: k.projected, firstSeen: k.firstSeen}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("mirror %s: %w", object, err)
+	}
+
+	var fresh []Fresh
+	var same []string
+	var changed [][]any
+	for _, r := range recs {
+		k, ok := have[r.ID]
+		switch {
+		case !ok:
+			changed = append(changed, []any{r.ID, string(r.Data), r.Hash})
+			fresh = append(fresh, Fresh{ID: r.ID, FirstSeen: now})
+		case !bytes.Equal(k.hash, r.Hash):
+			changed = append(changed, []any{r.ID, string(r.Data), r.Hash})
+			fresh = append(fresh, Fresh{ID: r.ID, FirstSeen: k.firstSeen})
+		default:
+			same = append(same, r.ID)
+			if !k.projected || force {
+				fresh = append(fresh, Fresh{ID: r.ID, FirstSeen: k.firstSeen})
+			}
+		}
+	}
+	if len(same) > 0 {
+		if _, err := tx.Exec(ctx, s.stmt("mirror", "touch"), pgx.NamedArgs{"object": object, "ids": same, "now": now}); err != nil {
+			return nil, fmt.Errorf("mirror %s: touch: %w", object, err)
+		}
+	}
+	if len(changed) == 0 {
+		return fresh, nil
+	}
 	if _, err := tx.Exec(ctx, s.stmt("mirror", "stage")); err != nil {
 		return nil, fmt.Errorf("mirror %s: stage: %w", object, err)
 	}
-	rows := make([][]any, len(recs))
-	for i, r := range recs {
-		rows[i] = []any{r.ID, string(r.Data), r.Hash}
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stg_records"}, []string{"record_id", "data", "hash"}, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stg_records"}, []string{"record_id", "data", "hash"}, pgx.CopyFromRows(changed)); err != nil {
 		return nil, fmt.Errorf("mirror %s: copy: %w", object, err)
 	}
-	res, err := tx.Query(ctx, s.stmt("mirror", "upsert"), pgx.NamedArgs{"object": object, "now": now, "force": force})
-	if err != nil {
+	if _, err := tx.Exec(ctx, s.stmt("mirror", "upsert"), pgx.NamedArgs{"object": object, "now": now}); err != nil {
 		return nil, fmt.Errorf("mirror %s: upsert: %w", object, err)
 	}
-	out, err := pgx.CollectRows(res, pgx.RowToStructByPos[Fresh])
-	if err != nil {
-		return nil, fmt.Errorf("mirror %s: upsert: %w", object, err)
-	}
-	return out, nil
+	return fresh, nil
 }
 
 // Pending is a mirrored record read back for projection.
@@ -103,4 +145,3 @@ func (s *Store) LiveCount(ctx context.Context, object string) (int, error) {
 	}
 	return n, nil
 }
-

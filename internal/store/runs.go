@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -131,8 +133,11 @@ func (s *Store) RecordPage(ctx context.Context, tx pgx.Tx, p PageDone) error {
 	if len(p.Result.Tables) == 0 {
 		return nil
 	}
+	// In table order: batches running in parallel lock these rows in the
+	// same order and cannot deadlock.
 	var rows []map[string]any
-	for t, c := range p.Result.Tables {
+	for _, t := range slices.Sorted(maps.Keys(p.Result.Tables)) {
+		c := p.Result.Tables[t]
 		rows = append(rows, map[string]any{"table_name": t, "inserted": c.Inserted, "updated": c.Updated, "deleted": c.Deleted, "unchanged": c.Unchanged})
 	}
 	b, _ := json.Marshal(rows)

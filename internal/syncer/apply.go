@@ -55,9 +55,12 @@ func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o obj
 	if len(recs) > 0 {
 		mirror := make([]store.MirrorRecord, len(recs))
 		for i, r := range recs {
-			data, err := json.Marshal(r)
-			if err != nil {
-				return out, fmt.Errorf("encode %s/%s: %w", o.key, r.ID, err)
+			data := []byte(r.JSON)
+			if data == nil {
+				var err error
+				if data, err = json.Marshal(r); err != nil {
+					return out, fmt.Errorf("encode %s/%s: %w", o.key, r.ID, err)
+				}
 			}
 			if safe := mirrorSafe(data); len(safe) != len(data) {
 				// Project what the mirror keeps, so that re-projecting

@@ -9,7 +9,7 @@ import (
 
 var (
 	establishmentCols = []string{"knack_id", "name", "status", "portal_type", "is_australian", "use_standard_year"}
-	studentCols       = []string{"record_id", "email", "academic_year", "name", "establishment_knack_id", "year_group", "course", "faculty", "grp", "gender", "completion_date"}
+	studentCols       = []string{"record_id", "email", "academic_year", "name", "establishment_knack_id", "year_group", "course", "faculty", "grp", "gender", "completion_date", "last_cycle"}
 	scoreCols         = []string{"record_id", "cycle", "vision", "effort", "systems", "practice", "attitude", "overall", "completion_date"}
 	commentCols       = []string{"record_id", "cycle", "comment_type", "comment_text", "knack_field_id"}
 	questionnaireCols = []string{"record_id", "email", "result_knack_id", "year_uk", "year_au", "completion_date"}
@@ -38,7 +38,7 @@ func buildResult(b *builder, in input, ctx vespa.Context) {
 	st := rows.Student
 	b.record(in.rec.ID, true, st.AcademicYear)
 	b.row("stg_students", studentCols, st.KnackID, st.Email, st.AcademicYear, st.Name, st.EstablishmentKnackID,
-		st.YearGroup, st.Course, st.Faculty, st.Group, st.Gender, date(st.CompletionDate))
+		st.YearGroup, st.Course, st.Faculty, st.Group, st.Gender, date(st.CompletionDate), st.LastCycle)
 	for _, sc := range rows.Scores {
 		s := sc.Scores
 		b.row("stg_scores", scoreCols, in.rec.ID, sc.Cycle, s[0], s[1], s[2], s[3], s[4], s[5], date(sc.CompletionDate))

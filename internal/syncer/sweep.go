@@ -128,31 +128,7 @@ func (s *Syncer) sweepObject(ctx context.Context, run *store.Run, p store.Object
 		_ = s.store.ObjectDone(context.WithoutCancel(ctx), run.ID, o.key, "failed", err.Error(), s.since(start), 0, nil)
 		return err
 	}
-	lastRequests := s.knack.Stats().Requests
-	seen := 0
-	err = s.knack.List(ctx, o.key, knack.ListOptions{StartPage: max(p.NextPage, 1)}, func(page knack.Page) error {
-		requests := s.knack.Stats().Requests
-		err := s.store.InTx(ctx, func(tx pgx.Tx) error {
-			a, err := s.applyFetched(ctx, tx, run.ID, o, page.Records, nil, false)
-			if err != nil {
-				return err
-			}
-			return s.store.RecordPage(ctx, tx, store.PageDone{
-				RunID: run.ID, Object: o.key, NextPage: page.Number + 1, Pages: 1,
-				Requests: int(requests - lastRequests), Seen: a.Seen, Changed: a.Changed, Result: a.Result, Now: s.now(),
-			})
-		})
-		if err != nil {
-			return fmt.Errorf("page %d: %w", page.Number, err)
-		}
-		lastRequests = requests
-		seen += len(page.Records)
-		if progress != nil {
-			progress(Progress{Object: o.key, Page: page.Number, TotalPages: page.TotalPages, Records: seen})
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.listPages(ctx, run.ID, o, max(p.NextPage, 1), progress); err != nil {
 		return fail(err)
 	}
 

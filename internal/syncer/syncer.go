@@ -30,6 +30,8 @@ type Config struct {
 	MaxConfirmGets int
 	// BatchSize is the number of mirrored records re-projected per batch.
 	BatchSize int
+	// Workers is the number of pages applied in parallel (default 2).
+	Workers int
 }
 
 // Syncer runs sweeps and applies fetched records.
@@ -51,6 +53,9 @@ func New(st *store.Store, kn Knack, logger *slog.Logger, now func() time.Time, c
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 1000
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 2
 	}
 	return &Syncer{store: st, knack: kn, logger: logger, now: now, cfg: cfg}
 }

@@ -32,6 +32,10 @@ const (
 	RuleEstablishment = "unknown_establishment"
 	RuleSubject       = "bad_subject"
 	RuleValue         = "bad_value" // any other field that could not be read (attendance, prior attainment, ...)
+
+	// RuleAccount: an academic profile whose object_3 account is missing or
+	// has no valid email (rule 13); the profile gives no rows.
+	RuleAccount = "unknown_account"
 )
 
 // EstablishmentInfo is what the academic-year rule needs of an establishment.
@@ -75,6 +79,10 @@ type StudentRow struct {
 	Gender               string
 	// CompletionDate decides duplicates (rule 5); nil when absent.
 	CompletionDate *time.Time
+	// LastCycle is the highest cycle the record's data is current for
+	// (field_146, else 3): the student's questionnaire answers of later
+	// cycles are last year's leftovers too.
+	LastCycle int
 }
 
 // ScoreRow is one row of public.vespa_scores.

@@ -1,6 +1,3 @@
-// Package knacktest is a Knack simulator: a real HTTP server that behaves like
-// the Knack REST API (KNACK_API.md §8), with fault injection, request counters
-// and an outbound change-hint emitter. It is the only fake in the project.
 package knacktest
 
 import "knacksync/internal/knack"
@@ -11,6 +8,9 @@ type Schema struct {
 	Name     string   `json:"name"`
 	Timezone string   `json:"timezone"` // application.settings.timezone
 	Objects  []Object `json:"objects"`
+	// Scenes are the pages that the view-based routes serve. Optional: an
+	// app without scenes only serves object-based routes.
+	Scenes []Scene `json:"scenes,omitempty"`
 }
 
 // Object is one object of the schema.
@@ -38,6 +38,26 @@ type Relationship struct {
 	BelongsTo string `json:"belongs_to"`
 	Has       string `json:"has"`
 	Object    string `json:"object"`
+}
+
+// Scene is a page of the live app. The simulator's view model is simple: a
+// view maps to one object and shows all of its fields.
+type Scene struct {
+	Key  string `json:"key"` // scene_N
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+	// LoginRequired makes view-based requests on this scene need a user
+	// token (Authorization) from POST /v1/applications/{app}/session.
+	LoginRequired bool   `json:"authenticated"`
+	Views         []View `json:"views"`
+}
+
+// View is one view of a scene.
+type View struct {
+	Key    string `json:"key"`  // view_N
+	Type   string `json:"type"` // table, form, details, ...; informational
+	Name   string `json:"name"`
+	Object string `json:"object"` // the source object's key
 }
 
 // Dataset is everything a simulator serves: the schema and, per object key,

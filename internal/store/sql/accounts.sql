@@ -20,7 +20,7 @@ WITH w AS (
     -- Profiles that point at a changed account are projected again.
     UPDATE knacksync.records r SET projected_hash = NULL
     FROM (SELECT record_id FROM w UNION ALL SELECT record_id FROM gone) c
-    WHERE r.object = @profiles_object
+    WHERE r.object = @profiles_object AND r.projected_hash IS NOT NULL
       AND r.data -> (@profiles_account_field || '_raw') @> jsonb_build_array(jsonb_build_object('id', c.record_id))
 )
 SELECT 'accounts' AS tbl, (SELECT count(*) FROM w), 0, (SELECT count(*) FROM gone), 0, 0;

@@ -2,6 +2,25 @@
 -- Run after stg_claims is filled, before the object's writes. Claim keys start
 -- with the academic year: "YYYY/YYYY|...".
 
+-- name: claims_lock
+-- Serialise batches that touch the same keys: create the key rows, then lock
+-- them in key order (the same order in every batch, so no deadlock). Every
+-- later statement sees what a batch that held a key committed.
+CREATE TEMP TABLE batch_keys ON COMMIT DROP AS
+SELECT claim FROM stg_claims
+UNION
+SELECT c.claim FROM knacksync.claims c JOIN stg_batch b ON b.record_id = c.record_id AND b.replace
+WHERE c.object = @object;
+INSERT INTO knacksync.claim_keys (object, claim)
+SELECT @object, claim FROM batch_keys ORDER BY claim
+ON CONFLICT DO NOTHING;
+SELECT count(*) FROM (
+    SELECT 1 FROM knacksync.claim_keys k
+    WHERE k.object = @object AND k.claim IN (SELECT claim FROM batch_keys)
+    ORDER BY k.claim
+    FOR UPDATE
+) locked;
+
 -- name: claims_old
 CREATE TEMP TABLE old_claims ON COMMIT DROP AS
 SELECT c.record_id, c.claim, c.held
@@ -15,11 +34,11 @@ USING stg_batch b
 WHERE c.object = @object AND c.record_id = b.record_id AND b.replace;
 
 -- name: claims_insert
-INSERT INTO knacksync.claims (object, record_id, claim, rank_date, held)
-SELECT @object, s.record_id, s.claim, s.rank_date,
+INSERT INTO knacksync.claims (object, record_id, claim, rank_date, last_cycle, held)
+SELECT @object, s.record_id, s.claim, s.rank_date, s.last_cycle,
        coalesce((SELECT o.held FROM old_claims o WHERE o.record_id = s.record_id AND o.claim = s.claim), false)
 FROM stg_claims s
-ON CONFLICT (object, record_id, claim) DO UPDATE SET rank_date = excluded.rank_date;
+ON CONFLICT (object, record_id, claim) DO UPDATE SET rank_date = excluded.rank_date, last_cycle = excluded.last_cycle;
 
 -- name: claims_winners
 -- The winner of every key the batch touches (rule 5): latest rank_date, ties
@@ -57,7 +76,8 @@ WHERE c.object = @object AND c.claim = w.claim
 UPDATE knacksync.records r
 SET projected_hash = NULL
 FROM winners w
-WHERE r.object = @object AND r.record_id = w.record_id AND NOT w.in_batch AND NOT w.held;
+WHERE r.object = @object AND r.record_id = w.record_id AND NOT w.in_batch AND NOT w.held
+  AND r.projected_hash IS NOT NULL;
 
 -- name: claims_duplicates
 -- Every claimant that lost a key is reported (rule 5); winners are cleared.

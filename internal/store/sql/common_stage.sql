@@ -25,5 +25,6 @@ CREATE TEMP TABLE stg_issues (
 CREATE TEMP TABLE stg_claims (
     record_id text NOT NULL,
     claim text NOT NULL,
-    rank_date date
+    rank_date date,
+    last_cycle int
 ) ON COMMIT DROP;

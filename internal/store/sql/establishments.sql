@@ -23,18 +23,18 @@ WITH changed AS (
 ), results AS (
     UPDATE knacksync.records r SET projected_hash = NULL
     FROM changed c
-    WHERE c.year_rule AND r.object = @results_object
+    WHERE c.year_rule AND r.object = @results_object AND r.projected_hash IS NOT NULL
       AND r.data -> (@results_establishment_field || '_raw') @> jsonb_build_array(jsonb_build_object('id', c.knack_id))
 ), answers AS (
     UPDATE knacksync.records r SET projected_hash = NULL
     FROM changed c
     JOIN public.students s ON s.establishment_id = c.id
     JOIN knacksync.claims cl ON cl.object = @questionnaires_object AND split_part(cl.claim, '|', 2) = s.id::text
-    WHERE c.year_rule AND r.object = cl.object AND r.record_id = cl.record_id
+    WHERE c.year_rule AND r.object = cl.object AND r.record_id = cl.record_id AND r.projected_hash IS NOT NULL
 )
 UPDATE knacksync.records r SET projected_hash = NULL
 FROM changed c
-WHERE r.object = @profiles_object
+WHERE r.object = @profiles_object AND r.projected_hash IS NOT NULL
   AND r.data -> (@profiles_establishment_field || '_raw') @> jsonb_build_array(jsonb_build_object('id', c.knack_id));
 
 -- name: establishments

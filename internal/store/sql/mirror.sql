@@ -7,21 +7,28 @@ CREATE TEMP TABLE stg_records (
     hash bytea NOT NULL
 ) ON COMMIT DROP;
 
+-- name: known
+-- What the mirror holds of a page's records, to tell changed from unchanged
+-- without sending the unchanged ones' data.
+SELECT record_id, hash, projected_hash IS NOT DISTINCT FROM hash AND deleted_at IS NULL, first_seen
+FROM knacksync.records
+WHERE object = @object AND record_id = ANY(@ids);
+
+-- name: touch
+-- Unchanged records were seen (a narrow, HOT-friendly update).
+UPDATE knacksync.records SET last_seen = @now, last_fetched = @now, deleted_at = NULL
+WHERE object = @object AND record_id = ANY(@ids);
+
 -- name: upsert
--- Records as fetched. The data is only rewritten when its hash changed.
--- Returns the records that need projecting (changed, new, or marked).
-WITH up AS (
-    INSERT INTO knacksync.records AS r (object, record_id, data, hash, first_seen, last_seen, last_fetched)
-    SELECT @object, record_id, data, hash, @now, @now, @now FROM stg_records
-    ON CONFLICT (object, record_id) DO UPDATE SET
-        data = CASE WHEN r.hash = excluded.hash THEN r.data ELSE excluded.data END,
-        hash = excluded.hash,
-        last_seen = excluded.last_seen,
-        last_fetched = excluded.last_fetched,
-        deleted_at = NULL
-    RETURNING r.record_id, r.first_seen, r.hash, r.projected_hash
-)
-SELECT record_id, first_seen FROM up WHERE projected_hash IS DISTINCT FROM hash OR @force::boolean;
+-- New and changed records.
+INSERT INTO knacksync.records AS r (object, record_id, data, hash, first_seen, last_seen, last_fetched)
+SELECT @object, record_id, data, hash, @now, @now, @now FROM stg_records
+ON CONFLICT (object, record_id) DO UPDATE SET
+    data = excluded.data,
+    hash = excluded.hash,
+    last_seen = excluded.last_seen,
+    last_fetched = excluded.last_fetched,
+    deleted_at = NULL;
 
 -- name: pending
 -- Records waiting for a projection (marked, or fetched but not projected).

@@ -13,7 +13,8 @@ CREATE TEMP TABLE stg_students (
     faculty text NOT NULL,
     grp text NOT NULL,
     gender text NOT NULL,
-    completion_date date
+    completion_date date,
+    last_cycle int NOT NULL
 ) ON COMMIT DROP;
 CREATE TEMP TABLE stg_scores (
     record_id text NOT NULL,
@@ -30,8 +31,8 @@ CREATE TEMP TABLE stg_comments (
 ) ON COMMIT DROP;
 
 -- name: claims
-INSERT INTO stg_claims (record_id, claim, rank_date)
-SELECT record_id, academic_year || '|' || email, completion_date FROM stg_students;
+INSERT INTO stg_claims (record_id, claim, rank_date, last_cycle)
+SELECT record_id, academic_year || '|' || email, completion_date, last_cycle FROM stg_students;
 
 -- name: orphans
 -- A student identity its record left in the same year (an email change) or
@@ -49,7 +50,7 @@ WITH gone AS (
     UPDATE knacksync.records r SET projected_hash = NULL
     FROM knacksync.claims c
     WHERE c.object = 'object_29' AND split_part(c.claim, '|', 2) IN (SELECT id::text FROM gone)
-      AND r.object = 'object_29' AND r.record_id = c.record_id
+      AND r.object = 'object_29' AND r.record_id = c.record_id AND r.projected_hash IS NOT NULL
 )
 SELECT 'students' AS tbl, 0, 0, (SELECT count(*) FROM gone), 0, 0;
 
@@ -145,9 +146,15 @@ SELECT 'student_comments' AS tbl, count(*) FILTER (WHERE inserted), count(*) FIL
 FROM w;
 
 -- name: relink_answers
--- New students may be what unlinked questionnaire records were waiting for.
+-- The questionnaire records of changed students are projected again (their
+-- year, email or current cycle may have moved), and so are the unlinked
+-- ones, which new students may be what they were waiting for.
+UPDATE knacksync.records r SET projected_hash = NULL
+FROM knacksync.claims c
+WHERE c.object = 'object_29' AND split_part(c.claim, '|', 2) IN (SELECT student_id::text FROM batch_students)
+  AND r.object = 'object_29' AND r.record_id = c.record_id AND r.projected_hash IS NOT NULL;
 UPDATE knacksync.records r SET projected_hash = NULL
 FROM knacksync.data_issues d
 WHERE d.object = 'object_29' AND d.rule = 'unlinked_answer'
-  AND r.object = 'object_29' AND r.record_id = d.record_id
+  AND r.object = 'object_29' AND r.record_id = d.record_id AND r.projected_hash IS NOT NULL
   AND EXISTS (SELECT 1 FROM batch_students);

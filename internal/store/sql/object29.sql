@@ -54,10 +54,16 @@ SELECT l.record_id, 'unlinked_answer', '', l.email,
 FROM links l JOIN stg_questionnaires q ON q.record_id = l.record_id
 WHERE l.student_id IS NULL AND EXISTS (SELECT 1 FROM stg_answers a WHERE a.record_id = l.record_id);
 
+-- Cycles above the student's current cycle (field_146 of its object_10
+-- record) hold last year's answers after a keep-and-refresh: not taken.
 INSERT INTO stg_claims (record_id, claim, rank_date)
 SELECT DISTINCT l.record_id, l.academic_year || '|' || l.student_id || '|' || a.cycle, l.completion_date
-FROM links l JOIN stg_answers a ON a.record_id = l.record_id
-WHERE l.student_id IS NOT NULL;
+FROM links l
+JOIN stg_answers a ON a.record_id = l.record_id
+JOIN public.students s ON s.id = l.student_id
+LEFT JOIN knacksync.claims c10
+       ON c10.object = 'object_10' AND c10.held AND c10.claim = s.academic_year || '|' || s.email
+WHERE a.cycle <= coalesce(c10.last_cycle, 3);
 
 -- name: orphans
 WITH gone AS (

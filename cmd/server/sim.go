@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"knacksync/internal/config"
+	"knacksync/internal/knack"
+	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knack/knacktest/vespagen"
+)
+
+// runSim is `server sim`: the Knack simulator with generated (or loaded)
+// VESPA data, until ctx ends. Its first stdout line is the contract other
+// tools read: "knack simulator listening on URL app_id=ID api_key=KEY".
+func runSim(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("sim", e)
+	addr := fs.String("addr", "127.0.0.1:8081", "listen address (port 0 picks a free port)")
+	scaleName := fs.String("scale", string(vespagen.Small), "generated data size: tiny, small or vespa")
+	seed := fs.Int64("seed", 1, "seed of the generated data and of the injected faults")
+	dataDir := fs.String("data", "", "load records from this directory (object_N.json, optional schema.json) instead of generating")
+	rate := fs.Int("rate", 10, "requests per second before 429 (0: unlimited)")
+	quota := fs.Int("quota", 0, "daily request quota (0: unlimited)")
+	latency := fs.Duration("latency", 0, "delay added to every answer")
+	failRate := fs.Float64("fail-rate", 0, "share of requests answered with a 5xx")
+	hookURL := fs.String("hook-url", "", "send change hints for API writes to this URL")
+	hookSecret := fs.String("hook-secret", "", "X-Webhook-Secret sent with change hints")
+	hookDrop := fs.Float64("hook-drop", 0, "share of change hints dropped")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("sim: unexpected argument %q", fs.Arg(0))
+	}
+	scaleSet := false
+	fs.Visit(func(f *flag.Flag) { scaleSet = scaleSet || f.Name == "scale" })
+	if scaleSet && *dataDir != "" {
+		return errors.New("sim: use --scale or --data, not both")
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"fail-rate", *failRate}, {"hook-drop", *hookDrop}} {
+		if r.v < 0 || r.v > 1 {
+			return fmt.Errorf("sim: --%s must be between 0 and 1", r.name)
+		}
+	}
+	if *rate < 0 || *quota < 0 || *latency < 0 {
+		return errors.New("sim: --rate, --quota and --latency cannot be negative")
+	}
+	logger := newLogger(e.stderr, config.Config{}, e.getenv("LOG_LEVEL"))
+
+	start := time.Now()
+	opts := knacktest.Options{
+		RatePerSecond: *rate,
+		DailyQuota:    *quota,
+		Latency:       *latency,
+		FailRate:      *failRate,
+		HookURL:       *hookURL,
+		HookSecret:    *hookSecret,
+		HookDrop:      *hookDrop,
+		Seed:          *seed,
+		Logger:        logger,
+	}
+	if opts.RatePerSecond == 0 {
+		opts.RatePerSecond = -1 // the simulator's "unlimited"
+	}
+	var source string
+	var gen func(*knacktest.Server) error
+	if *dataDir != "" {
+		ds, err := vespagen.LoadDir(*dataDir)
+		if err != nil {
+			return err
+		}
+		opts.Dataset, source = ds, *dataDir
+	} else {
+		scale, err := vespagen.ParseScale(*scaleName)
+		if err != nil {
+			return fmt.Errorf("sim: %w", err)
+		}
+		// Records go straight from the generator into the simulator's store
+		// (Put encodes each one), so that the process never holds the whole
+		// dataset as maps: about 800 MB at the vespa scale. The data are
+		// dated relative to today (UTC): the same seed gives the same
+		// records all day.
+		y, m, d := time.Now().UTC().Date()
+		today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		opts.Dataset, source = &knacktest.Dataset{Schema: vespagen.Schema()}, "scale "+string(scale)
+		gen = func(srv *knacktest.Server) (err error) {
+			// Put panics on a record it cannot store (it is a test helper):
+			// report that as an error like any other.
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("store generated record: %v", p)
+				}
+			}()
+			_, err = vespagen.GenerateEach(scale, *seed, today, func(object string, r knack.Record) error {
+				srv.Put(object, r)
+				return nil
+			})
+			return err
+		}
+	}
+	srv, err := knacktest.New(opts)
+	if err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	defer srv.Close()
+	if gen != nil {
+		if err := gen(srv); err != nil {
+			return fmt.Errorf("sim: %w", err)
+		}
+	}
+	// The simulator keeps its Options, and so a loaded *Dataset, reachable
+	// although it has encoded its own copy: drop the records and give the
+	// memory back.
+	opts.Dataset.Records = nil
+	debug.FreeOSMemory()
+
+	counts := make([]any, 0, len(srv.Schema().Objects))
+	for _, o := range srv.Schema().Objects {
+		counts = append(counts, slog.Int(o.Key, srv.Count(o.Key)))
+	}
+	logger.Info("sim dataset ready", slog.String("source", source), slog.Int64("seed", *seed),
+		slog.Duration("took", time.Since(start)), slog.Group("records", counts...))
+
+	if err := srv.Start(*addr); err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "knack simulator listening on %s app_id=%s api_key=%s\n", srv.URL(), srv.AppID(), srv.APIKey())
+	logger.Info("sim serving", slog.Duration("startup", time.Since(start)), slog.Int("rate", *rate),
+		slog.Int("quota", *quota), slog.Duration("latency", *latency), slog.Float64("fail_rate", *failRate),
+		slog.Bool("hooks", *hookURL != ""), slog.Float64("hook_drop", *hookDrop))
+
+	<-ctx.Done()
+	logger.Info("sim stopping")
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("sim: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/sync/errgroup"
+
+	"knacksync/internal/knack"
+	"knacksync/internal/store"
+)
+
+// listPages lists an object from page first and applies its pages with
+// cfg.Workers transactions in parallel, while the client fetches the next
+// pages: a sweep is bound by Knack's rate limit or by Postgres, whichever is
+// slower, not by their sum. Batches that touch the same natural keys are
+// serialised by the claims engine's key locks.
+func (s *Syncer) listPages(ctx context.Context, runID int64, o object, first int, progress func(Progress)) error {
+	type job struct {
+		page     knack.Page
+		requests int
+	}
+	jobs := make(chan job)
+	g, gctx := errgroup.WithContext(ctx)
+	wm := &watermark{next: first, done: map[int]bool{}}
+	var mu sync.Mutex
+	seen := 0
+	for range s.cfg.Workers {
+		g.Go(func() error {
+			for j := range jobs {
+				next := wm.ifDone(j.page.Number)
+				err := s.retryTx(gctx, func(tx pgx.Tx) error {
+					a, err := s.applyFetched(gctx, tx, runID, o, j.page.Records, nil, false)
+					if err != nil {
+						return err
+					}
+					return s.store.RecordPage(gctx, tx, store.PageDone{
+						RunID: runID, Object: o.key, NextPage: next, Pages: 1, Requests: j.requests,
+						Seen: a.Seen, Changed: a.Changed, Result: a.Result, Now: s.now(),
+					})
+				})
+				if err != nil {
+					return fmt.Errorf("page %d: %w", j.page.Number, err)
+				}
+				wm.commit(j.page.Number)
+				if progress != nil {
+					mu.Lock()
+					seen += len(j.page.Records)
+					progress(Progress{Object: o.key, Page: j.page.Number, TotalPages: j.page.TotalPages, Records: seen})
+					mu.Unlock()
+				}
+			}
+			return nil
+		})
+	}
+	last := s.knack.Stats().Requests
+	listErr := s.knack.List(gctx, o.key, knack.ListOptions{StartPage: first}, func(page knack.Page) error {
+		now := s.knack.Stats().Requests
+		j := job{page: page, requests: int(now - last)}
+		last = now
+		select {
+		case jobs <- j:
+			return nil
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+	})
+	close(jobs)
+	workErr := g.Wait()
+	if workErr != nil {
+		// A worker's error cancels the listing; report the cause.
+		return workErr
+	}
+	return listErr
+}
+
+// watermark tracks which pages committed, to checkpoint "every page before
+// N is done" while pages commit out of order.
+type watermark struct {
+	mu   sync.Mutex
+	next int
+	done map[int]bool
+}
+
+// ifDone is the checkpoint to record with page p: the first page not done
+// once p commits (conservative: pages still in flight count as not done).
+func (w *watermark) ifDone(p int) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.next
+	for n == p || w.done[n] {
+		n++
+	}
+	return n
+}
+
+func (w *watermark) commit(p int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done[p] = true
+	for w.done[w.next] {
+		delete(w.done, w.next)
+		w.next++
+	}
+}
+
+// retryTx runs fn in a transaction, again when Postgres aborted it for a
+// deadlock or a serialisation failure between parallel batches.
+func (s *Syncer) retryTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = s.store.InTx(ctx, fn); !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}

@@ -1,0 +1,174 @@
+package vespa
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"knacksync/internal/knack"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// fixture is one testdata/*.json file: hand-written, synthetic records of
+// one object and the context they are projected with.
+type fixture struct {
+	Object  string `json:"object"`
+	Comment string `json:"comment"`
+	Context struct {
+		FirstSeen      time.Time `json:"first_seen"`
+		Establishments map[string]struct {
+			Name            string `json:"name"`
+			IsAustralian    bool   `json:"is_australian"`
+			UseStandardYear *bool  `json:"use_standard_year"`
+		} `json:"establishments"`
+		Accounts map[string]string `json:"accounts"`
+	} `json:"context"`
+	Records []knack.Record `json:"records"`
+}
+
+func (f fixture) context() Context {
+	ctx := Context{
+		Establishments: map[string]EstablishmentInfo{},
+		Accounts:       f.Context.Accounts,
+		FirstSeen:      f.Context.FirstSeen,
+	}
+	for id, e := range f.Context.Establishments {
+		ctx.Establishments[id] = EstablishmentInfo{Name: e.Name, IsAustralian: e.IsAustralian, UseStandardYear: e.UseStandardYear}
+	}
+	return ctx
+}
+
+// projected is what one record gives.
+type projected struct {
+	Record string
+	OK     bool
+	Rows   any
+	Issues []Issue
+}
+
+// golden is the content of a testdata/*.golden file.
+type golden struct {
+	Object  string
+	Records []projected
+	// Batch is ResolveStudentDuplicates over the object_10 records that
+	// gave rows: the ids kept and the losers' issues.
+	Batch *struct {
+		Winners []string
+		Losers  []Issue
+	} `json:",omitempty"`
+}
+
+func project(t *testing.T, f fixture) golden {
+	t.Helper()
+	ctx := f.context()
+	g := golden{Object: f.Object}
+	var results []ResultRows
+	for _, rec := range f.Records {
+		p := projected{Record: rec.ID}
+		switch f.Object {
+		case Establishments.Object:
+			p.Rows, p.Issues = ProjectEstablishment(rec)
+			p.OK = true
+		case Results.Object:
+			var rows ResultRows
+			rows, p.Issues, p.OK = ProjectResult(rec, ctx)
+			if p.OK {
+				p.Rows = rows
+				results = append(results, rows)
+			}
+		case Questionnaires.Object:
+			var rows QuestionnaireRows
+			rows, p.Issues, p.OK = ProjectQuestionnaire(rec, ctx)
+			if p.OK {
+				p.Rows = rows
+			}
+		case Staff.Object:
+			var row StaffRow
+			row, p.Issues, p.OK = ProjectStaff(rec, ctx)
+			if p.OK {
+				p.Rows = row
+			}
+		case SuperUsers.Object:
+			var row SuperUserRow
+			row, p.Issues, p.OK = ProjectSuperUser(rec)
+			if p.OK {
+				p.Rows = row
+			}
+		case Accounts.Object:
+			id, email, issues := ProjectAccount(rec)
+			p.Rows, p.Issues, p.OK = map[string]string{"ID": id, "Email": email}, issues, email != ""
+		case Profiles.Object:
+			var rows ProfileRows
+			rows, p.Issues, p.OK = ProjectProfile(rec, ctx)
+			if p.OK {
+				p.Rows = rows
+			}
+		default:
+			t.Fatalf("fixture for unknown object %q", f.Object)
+		}
+		g.Records = append(g.Records, p)
+	}
+	if f.Object == Results.Object {
+		winners, losers := ResolveStudentDuplicates(results)
+		g.Batch = &struct {
+			Winners []string
+			Losers  []Issue
+		}{Losers: losers}
+		for _, w := range winners {
+			g.Batch.Winners = append(g.Batch.Winners, w.Student.KnackID)
+		}
+	}
+	return g
+}
+
+// TestGolden projects every testdata/*.json fixture and compares the rows
+// and issues with testdata/*.golden. Run with -update to rewrite them, then
+// read the diff.
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, path := range paths {
+		name := strings.TrimSuffix(filepath.Base(path), ".json")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var f fixture
+			if err := json.Unmarshal(b, &f); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			got, err := json.MarshalIndent(project(t, f), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			goldenPath := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(goldenPath)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(want, got) {
+				t.Errorf("%s mismatch (-want +got):\n%s", goldenPath, cmp.Diff(string(want), string(got)))
+			}
+		})
+	}
+}
