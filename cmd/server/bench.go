@@ -52,11 +52,8 @@ func benchSweep(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ds, err := vespagen.Generate(scale, 1, time.Now().UTC().Truncate(24*time.Hour))
-	if err != nil {
-		return err
-	}
-	sim, err := knacktest.New(knacktest.Options{Dataset: ds, RatePerSecond: *rate, Latency: *latency})
+	liftMemoryLimit(e.getenv)
+	sim, err := newVespaSimulator(scale, 1, knacktest.Options{RatePerSecond: *rate, Latency: *latency})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"knacksync/internal/config"
 	"knacksync/internal/dbmigrate"
 	"knacksync/internal/knack"
+	"knacksync/internal/store"
 )
 
 // openDatabase connects, and in development creates and migrates the
@@ -31,8 +32,10 @@ func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 
 var errNoKnack = errors.New("KNACK_APP_ID and KNACK_API_KEY are not set: point them (and KNACK_API_URL) at a Knack app, or at `server sim` for a local try")
 
-// newKnackClient builds the Knack client from the configuration.
-func newKnackClient(cfg config.Config, logger *slog.Logger) (*knack.Client, error) {
+// newKnackClient builds the Knack client from the configuration. Its
+// requests take slots of the budget shared through Postgres (st), so that
+// every process of the service together stays under Knack's rate limit.
+func newKnackClient(cfg config.Config, logger *slog.Logger, st *store.Store) (*knack.Client, error) {
 	if !cfg.KnackConfigured() {
 		return nil, errNoKnack
 	}
@@ -41,6 +44,9 @@ func newKnackClient(cfg config.Config, logger *slog.Logger) (*knack.Client, erro
 		AppID:     cfg.KnackAppID,
 		APIKey:    cfg.KnackAPIKey,
 		RateLimit: cfg.KnackRateLimit,
+		// The same headroom as the client's own bucket: Knack counts per
+		// clock second, and a late request must not make 11.
+		Limiter: st.RateLimiter("knack:"+cfg.KnackAppID, cfg.KnackRateLimit*knack.RateHeadroom),
 		// Enough pages in flight to keep the rate limit busy at Knack's
 		// latency (~300 ms), few enough to bound memory (~25 MB a page).
 		Concurrency: int(cfg.KnackRateLimit*0.4) + 1,

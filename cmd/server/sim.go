@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"knacksync/internal/config"
-	"knacksync/internal/knack"
 	"knacksync/internal/knack/knacktest"
 	"knacksync/internal/knack/knacktest/vespagen"
 )
@@ -54,6 +53,7 @@ func runSim(ctx context.Context, e env, args []string) error {
 		return errors.New("sim: --rate, --quota and --latency cannot be negative")
 	}
 	logger := newLogger(e.stderr, config.Config{}, e.getenv("LOG_LEVEL"))
+	liftMemoryLimit(e.getenv)
 
 	start := time.Now()
 	opts := knacktest.Options{
@@ -70,57 +70,31 @@ func runSim(ctx context.Context, e env, args []string) error {
 	if opts.RatePerSecond == 0 {
 		opts.RatePerSecond = -1 // the simulator's "unlimited"
 	}
+	var srv *knacktest.Server
 	var source string
-	var gen func(*knacktest.Server) error
 	if *dataDir != "" {
 		ds, err := vespagen.LoadDir(*dataDir)
 		if err != nil {
 			return err
 		}
 		opts.Dataset, source = ds, *dataDir
+		if srv, err = knacktest.New(opts); err != nil {
+			return fmt.Errorf("sim: %w", err)
+		}
+		// The simulator encoded its own copy: give the maps back.
+		opts.Dataset.Records = nil
+		debug.FreeOSMemory()
 	} else {
 		scale, err := vespagen.ParseScale(*scaleName)
 		if err != nil {
 			return fmt.Errorf("sim: %w", err)
 		}
-		// Records go straight from the generator into the simulator's store
-		// (Put encodes each one), so that the process never holds the whole
-		// dataset as maps: about 800 MB at the vespa scale. The data are
-		// dated relative to today (UTC): the same seed gives the same
-		// records all day.
-		y, m, d := time.Now().UTC().Date()
-		today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-		opts.Dataset, source = &knacktest.Dataset{Schema: vespagen.Schema()}, "scale "+string(scale)
-		gen = func(srv *knacktest.Server) (err error) {
-			// Put panics on a record it cannot store (it is a test helper):
-			// report that as an error like any other.
-			defer func() {
-				if p := recover(); p != nil {
-					err = fmt.Errorf("store generated record: %v", p)
-				}
-			}()
-			_, err = vespagen.GenerateEach(scale, *seed, today, func(object string, r knack.Record) error {
-				srv.Put(object, r)
-				return nil
-			})
-			return err
-		}
-	}
-	srv, err := knacktest.New(opts)
-	if err != nil {
-		return fmt.Errorf("sim: %w", err)
-	}
-	defer srv.Close()
-	if gen != nil {
-		if err := gen(srv); err != nil {
+		source = "scale " + string(scale)
+		if srv, err = newVespaSimulator(scale, *seed, opts); err != nil {
 			return fmt.Errorf("sim: %w", err)
 		}
 	}
-	// The simulator keeps its Options, and so a loaded *Dataset, reachable
-	// although it has encoded its own copy: drop the records and give the
-	// memory back.
-	opts.Dataset.Records = nil
-	debug.FreeOSMemory()
+	defer srv.Close()
 
 	counts := make([]any, 0, len(srv.Schema().Objects))
 	for _, o := range srv.Schema().Objects {

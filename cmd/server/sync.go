@@ -60,7 +60,7 @@ func runSync(ctx context.Context, e env, args []string) error {
 		}
 		return err
 	case *confirm:
-		kn, err := newKnackClient(cfg, logger)
+		kn, err := newKnackClient(cfg, logger, st)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func runSync(ctx context.Context, e env, args []string) error {
 		return nil
 	}
 
-	kn, err := newKnackClient(cfg, logger)
+	kn, err := newKnackClient(cfg, logger, st)
 	if err != nil {
 		return err
 	}

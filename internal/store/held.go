@@ -23,9 +23,9 @@ type Held struct {
 }
 
 // HoldDeletions records deletions a sweep will not apply on its own.
-func (s *Store) HoldDeletions(ctx context.Context, runID int64, object string, ids []string, objectRecords int, reason string) error {
+func (s *Store) HoldDeletions(ctx context.Context, runID int64, object string, ids []string, objectRecords int, reason string, now time.Time) error {
 	_, err := s.pool.Exec(ctx, s.stmt("held", "hold"), pgx.NamedArgs{
-		"run_id": runID, "object": object, "ids": ids, "object_records": objectRecords, "reason": reason,
+		"run_id": runID, "object": object, "ids": ids, "object_records": objectRecords, "reason": reason, "now": now,
 	})
 	if err != nil {
 		return fmt.Errorf("hold deletions of %s: %w", object, err)

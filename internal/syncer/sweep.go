@@ -168,7 +168,7 @@ func (s *Syncer) sweepDeletes(ctx context.Context, run *store.Run, o object) (he
 	if ratio > s.cfg.MaxDeleteRatio || len(missing) > s.cfg.MaxConfirmGets {
 		reason := fmt.Sprintf("%d of %d records (%.1f%%) are missing from a complete sweep, above the limit of %.1f%% (SYNC_MAX_DELETE_RATIO) or %d confirmations; run `server sync --confirm-deletes` to apply",
 			len(missing), live, 100*ratio, 100*s.cfg.MaxDeleteRatio, s.cfg.MaxConfirmGets)
-		if err := s.store.HoldDeletions(ctx, run.ID, o.key, missing, live, reason); err != nil {
+		if err := s.store.HoldDeletions(ctx, run.ID, o.key, missing, live, reason, s.now()); err != nil {
 			return 0, nil, err
 		}
 		s.logger.WarnContext(ctx, "deletions held", slog.String("object", o.key), slog.Int("records", len(missing)), slog.String("reason", reason))

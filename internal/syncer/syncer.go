@@ -65,3 +65,20 @@ var ErrSweepRunning = errors.New("another sweep is running")
 
 // ErrUnknownObject is returned for an object the sync does not read.
 var ErrUnknownObject = errors.New("unknown object")
+
+// finishRun closes a one-object run with err's outcome and returns err, or
+// the error of closing it.
+func (s *Syncer) finishRun(ctx context.Context, runID int64, object string, start time.Time, err error) error {
+	status, objStatus, errText := store.StatusSucceeded, "complete", ""
+	if err != nil {
+		status, objStatus, errText = store.StatusFailed, "failed", err.Error()
+	}
+	ctx = context.WithoutCancel(ctx)
+	if oerr := s.store.ObjectDone(ctx, runID, object, objStatus, errText, s.since(start), 0, nil); err == nil {
+		err = oerr
+	}
+	if _, ferr := s.store.FinishRun(ctx, runID, status, errText, s.now()); err == nil {
+		err = ferr
+	}
+	return err
+}

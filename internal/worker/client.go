@@ -1,5 +1,5 @@
-// Package worker holds the River job kinds, their workers and the River
-// client the service runs them on.
+// Package worker holds the River job kinds, their workers, the schedule and
+// the River client the service runs them on.
 package worker
 
 import (
@@ -14,6 +14,8 @@ import (
 	"knacksync/internal/dbmigrate"
 )
 
+type txType = pgx.Tx
+
 // ClientOptions tune the River client.
 type ClientOptions struct {
 	// PollOnly makes River poll instead of LISTEN, as a transaction pooler
@@ -23,6 +25,8 @@ type ClientOptions struct {
 	Workers *river.Workers
 	// PeriodicJobs are scheduled by the elected leader.
 	PeriodicJobs []*river.PeriodicJob
+	// ErrorHandler hears about job errors and panics (Sentry).
+	ErrorHandler river.ErrorHandler
 }
 
 // NewClient builds the River client on pool, in the service's schema.
@@ -31,12 +35,14 @@ func NewClient(pool *pgxpool.Pool, logger *slog.Logger, opts ClientOptions) (*ri
 		Schema:   dbmigrate.Schema,
 		Logger:   logger,
 		PollOnly: opts.PollOnly,
-		// A full sweep is rate-limited by Knack and can take many minutes:
-		// jobs set their own Timeout; this is the cap for the rest.
-		JobTimeout:           5 * time.Minute,
-		RescueStuckJobsAfter: 3 * time.Hour,
+		// Jobs that may run long set their own Timeout (a sweep: hours);
+		// this is the cap for the rest. A job stuck past the rescue delay
+		// (a crashed process) is retried, and a sweep then resumes.
+		JobTimeout:           10 * time.Minute,
+		RescueStuckJobsAfter: SweepTimeout + 30*time.Minute,
 		SoftStopTimeout:      20 * time.Second,
 		PeriodicJobs:         opts.PeriodicJobs,
+		ErrorHandler:         opts.ErrorHandler,
 	}
 	if opts.Workers != nil {
 		cfg.Workers = opts.Workers

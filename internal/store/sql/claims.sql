@@ -23,7 +23,7 @@ SELECT count(*) FROM (
 
 -- name: claims_old
 CREATE TEMP TABLE old_claims ON COMMIT DROP AS
-SELECT c.record_id, c.claim, c.held
+SELECT c.record_id, c.claim, c.held, c.rank_date
 FROM knacksync.claims c
 JOIN stg_batch b ON b.record_id = c.record_id AND b.replace
 WHERE c.object = @object;
@@ -53,15 +53,18 @@ ORDER BY c.claim, c.rank_date DESC NULLS LAST, c.record_id DESC;
 
 -- name: claims_orphans
 -- Keys a batch record held and nobody claims any more. Their rows are deleted
--- when they are in the record's current academic year (or the record is
--- gone); rows of earlier years are history and stay.
+-- when they are in the record's current academic year, or the record is
+-- gone, or its date did not change (the year moved because the rule did: a
+-- school became known or Australian); rows a record left in an earlier year
+-- when its date moved on (keep-and-refresh) are history and stay.
 CREATE TEMP TABLE orphans ON COMMIT DROP AS
 SELECT o.record_id, o.claim
 FROM old_claims o
 JOIN stg_batch b ON b.record_id = o.record_id
 WHERE o.held
   AND NOT EXISTS (SELECT 1 FROM winners w WHERE w.claim = o.claim)
-  AND (b.deleted OR split_part(o.claim, '|', 1) = b.current_year);
+  AND (b.deleted OR split_part(o.claim, '|', 1) = b.current_year
+       OR EXISTS (SELECT 1 FROM stg_claims n WHERE n.record_id = o.record_id AND n.rank_date IS NOT DISTINCT FROM o.rank_date));
 
 -- name: claims_held
 UPDATE knacksync.claims c
@@ -95,5 +98,14 @@ WITH losers AS (
     DELETE FROM knacksync.data_issues d
     USING winners w
     WHERE d.object = @object AND d.record_id = w.record_id AND d.rule = 'duplicate' AND d.field = w.claim
+), stale AS (
+    -- A batch record that no longer loses a key it lost before (it moved,
+    -- was corrected, or is gone) is not a duplicate any more.
+    DELETE FROM knacksync.data_issues d
+    USING stg_batch b
+    WHERE d.object = @object AND d.record_id = b.record_id AND b.replace AND d.rule = 'duplicate'
+      AND NOT EXISTS (SELECT 1 FROM knacksync.claims c JOIN winners w ON w.claim = c.claim AND w.record_id <> c.record_id
+                      WHERE c.object = @object AND c.record_id = d.record_id AND c.claim = d.field)
+      AND NOT EXISTS (SELECT 1 FROM winners w WHERE w.record_id = d.record_id AND w.claim = d.field)
 )
 SELECT 'data_issues' AS tbl, 0, 0, 0, 0, (SELECT count(*) FROM losers) AS issues;

@@ -37,6 +37,17 @@ FROM changed c
 WHERE r.object = @profiles_object AND r.projected_hash IS NOT NULL
   AND r.data -> (@profiles_establishment_field || '_raw') @> jsonb_build_array(jsonb_build_object('id', c.knack_id));
 
+-- name: dependents
+-- A school seen for the first time is what records reported with an
+-- unknown establishment were waiting for.
+UPDATE knacksync.records r SET projected_hash = NULL
+FROM knacksync.data_issues d
+WHERE d.rule = 'unknown_establishment' AND r.object = d.object AND r.record_id = d.record_id
+  AND r.projected_hash IS NOT NULL
+  AND EXISTS (SELECT 1 FROM stg_establishments s
+              WHERE s.knack_id = ANY (string_to_array(d.value, ','))
+                AND NOT EXISTS (SELECT 1 FROM public.establishments e WHERE e.knack_id = s.knack_id));
+
 -- name: establishments
 WITH w AS (
     INSERT INTO public.establishments AS t (knack_id, name, status, portal_type, is_australian, use_standard_year)

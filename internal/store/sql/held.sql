@@ -1,8 +1,10 @@
 -- Deletions held by a sweep for an operator (SYNC_MAX_DELETE_RATIO).
 
 -- name: hold
-INSERT INTO knacksync.held_deletions (run_id, object, record_ids, object_records, reason)
-VALUES (@run_id, @object, @ids, @object_records, @reason);
+-- created_at is on the service's clock, like the mirror's last_seen that
+-- it is compared with.
+INSERT INTO knacksync.held_deletions (run_id, object, record_ids, object_records, reason, created_at)
+VALUES (@run_id, @object, @ids, @object_records, @reason, @now);
 
 -- name: pending
 SELECT id, run_id, object, record_ids, object_records, reason, created_at

@@ -1,0 +1,34 @@
+-- name: record
+-- Hints for one batch of (object, record_id, event), duplicates merged.
+INSERT INTO knacksync.hints AS h (object, record_id, event, first_at, last_at, hints)
+SELECT object, record_id, (array_agg(event ORDER BY ord DESC))[1], @now, @now, count(*)
+FROM unnest(@objects::text[], @record_ids::text[], @events::text[]) WITH ORDINALITY AS t(object, record_id, event, ord)
+GROUP BY object, record_id
+ON CONFLICT (object, record_id) DO UPDATE SET
+    event = excluded.event, version = h.version + 1, hints = h.hints + excluded.hints, last_at = excluded.last_at;
+
+-- name: pending
+SELECT record_id, event, version FROM knacksync.hints
+WHERE object = @object
+ORDER BY first_at, record_id
+LIMIT @limit;
+
+-- name: done
+-- Hints covered by a fetch: those still at the version the worker read.
+DELETE FROM knacksync.hints h
+USING unnest(@record_ids::text[], @versions::bigint[]) AS d(record_id, version)
+WHERE h.object = @object AND h.record_id = d.record_id AND h.version = d.version;
+
+-- name: stale_objects
+-- Objects whose oldest hint waited longer than @older: their job was missed.
+SELECT object FROM knacksync.hints GROUP BY object HAVING min(last_at) < @older;
+
+-- name: count
+SELECT count(*) FROM knacksync.hints WHERE object = @object;
+
+-- name: cursor
+SELECT cursor_at FROM knacksync.poll_cursors WHERE object = @object;
+
+-- name: set_cursor
+INSERT INTO knacksync.poll_cursors (object, cursor_at) VALUES (@object, @cursor_at)
+ON CONFLICT (object) DO UPDATE SET cursor_at = excluded.cursor_at;

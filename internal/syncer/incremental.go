@@ -1,0 +1,125 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
+
+	"knacksync/internal/knack"
+	"knacksync/internal/store"
+)
+
+// HintBatch is the most hints one pass takes.
+const HintBatch = 1000
+
+// HintsResult is what one pass over an object's hints did.
+type HintsResult struct {
+	Hints   int  // hints taken
+	Fetches int  // records fetched one by one
+	Swept   bool // the object was swept instead
+	Applied Applied
+	RunID   int64
+}
+
+// ProcessHints takes the pending hints of one object and brings those
+// records up to date: each is fetched from Knack (the hint is only a hint),
+// a record that is gone (not found) is deleted (rule 11), and the rest go
+// through the same mirror → projection → merge path as a sweep. When the
+// hints would cost more requests than listing the object, the object is
+// swept instead. Hints that arrive meanwhile stay for the next pass.
+func (s *Syncer) ProcessHints(ctx context.Context, objectKey string) (HintsResult, error) {
+	var res HintsResult
+	o, err := lookupObject(objectKey)
+	if err != nil {
+		return res, err
+	}
+	pending, err := s.store.PendingHints(ctx, o.key, HintBatch)
+	if err != nil || len(pending) == 0 {
+		return res, err
+	}
+	res.Hints = len(pending)
+
+	live, err := s.store.LiveCount(ctx, o.key)
+	if err != nil {
+		return res, err
+	}
+	if pages := (live + knack.MaxRowsPerPage - 1) / knack.MaxRowsPerPage; len(pending) > max(pages, 1) {
+		run, err := s.Sweep(ctx, SweepOptions{Objects: []string{o.key}})
+		if err != nil {
+			return res, err
+		}
+		res.Swept, res.RunID = true, run.ID
+		err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, o.key, pending) })
+		return res, err
+	}
+
+	recs, gone, err := s.fetchAll(ctx, o.key, pending)
+	res.Fetches = len(pending)
+	if err != nil {
+		return res, err
+	}
+	runID, err := s.store.StartRun(ctx, store.KindIncremental, []string{o.key}, false, s.now())
+	if err != nil {
+		return res, err
+	}
+	res.RunID = runID
+	start := s.now()
+	err = s.retryTx(ctx, func(tx pgx.Tx) error {
+		a, err := s.applyFetched(ctx, tx, runID, o, recs, gone, false)
+		if err != nil {
+			return err
+		}
+		res.Applied = a
+		if err := s.store.RecordPage(ctx, tx, store.PageDone{
+			RunID: runID, Object: o.key, Requests: len(pending), Seen: a.Seen, Changed: a.Changed,
+			Deleted: a.Deleted, Result: a.Result, Now: s.now(),
+		}); err != nil {
+			return err
+		}
+		return s.store.HintsDone(ctx, tx, o.key, pending)
+	})
+	if err == nil {
+		// Records the change asks to project again (a new winner, linked
+		// answers) are projected now, not at the next sweep.
+		for _, key := range Objects() {
+			if _, err = s.Reproject(ctx, runID, key, false); err != nil {
+				break
+			}
+		}
+	}
+	return res, s.finishRun(ctx, runID, o.key, start, err)
+}
+
+// fetchAll gets the hinted records, a few at a time under the client's
+// rate limit. Not found means deleted; any other error stops the pass.
+func (s *Syncer) fetchAll(ctx context.Context, object string, hints []store.PendingHint) ([]knack.Record, []string, error) {
+	var mu sync.Mutex
+	var recs []knack.Record
+	var gone []string
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, h := range hints {
+		g.Go(func() error {
+			rec, err := s.knack.Get(gctx, object, h.RecordID)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, knack.ErrNotFound):
+				gone = append(gone, h.RecordID)
+			case err != nil:
+				return fmt.Errorf("fetch %s/%s: %w", object, h.RecordID, err)
+			default:
+				recs = append(recs, rec)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return recs, gone, nil
+}

@@ -1,0 +1,147 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"knacksync/internal/store"
+	"knacksync/internal/syncer"
+)
+
+// Syncer is what the workers need of the sync.
+type Syncer interface {
+	ProcessHints(ctx context.Context, object string) (syncer.HintsResult, error)
+	Sweep(ctx context.Context, opts syncer.SweepOptions) (*store.Run, error)
+	Poll(ctx context.Context, object, field string, margin time.Duration) (syncer.Applied, error)
+}
+
+// Locker takes named locks that die with their holder.
+type Locker interface {
+	TryLock(ctx context.Context, key string) (release func(), ok bool, err error)
+}
+
+// Observer hears about sweeps (Sentry cron check-ins, the e-mail report).
+// started returns a token passed back to finished.
+type Observer interface {
+	SweepStarted(ctx context.Context, reason string) any
+	SweepFinished(ctx context.Context, token any, run *store.Run, err error)
+}
+
+// HintsWorker fetches and applies an object's hinted records.
+type HintsWorker struct {
+	river.WorkerDefaults[HintsArgs]
+	Syncer Syncer
+	Locker Locker
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Work takes the object's hints until none is left. Passes for one object
+// never run side by side: an older fetch must not land after a newer one.
+func (w *HintsWorker) Work(ctx context.Context, job *river.Job[HintsArgs]) error {
+	release, ok, err := w.Locker.TryLock(ctx, "hints:"+job.Args.Object)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return river.JobSnooze(2 * time.Second)
+	}
+	defer release()
+	for pass := 0; pass < 20; pass++ {
+		res, err := w.Syncer.ProcessHints(ctx, job.Args.Object)
+		if errors.Is(err, syncer.ErrSweepRunning) {
+			// A sweep holds the object; it will see the changes, and the
+			// hints are taken once it is done.
+			return river.JobSnooze(30 * time.Second)
+		}
+		if err != nil {
+			w.Logger.WarnContext(ctx, "hints pass failed", slog.String("object", job.Args.Object), slog.String("error", err.Error()))
+			return outcome(err, w.Now())
+		}
+		if res.Hints == 0 {
+			return nil
+		}
+		w.Logger.InfoContext(ctx, "hints applied", slog.String("object", job.Args.Object), slog.Int("hints", res.Hints),
+			slog.Int("fetches", res.Fetches), slog.Bool("swept", res.Swept), slog.Int("changed", res.Applied.Changed),
+			slog.Int("deleted", res.Applied.Deleted))
+	}
+	return nil
+}
+
+// SweepWorker runs a full sweep: the nightly reconciliation, a catch-up, or
+// an operator's request. An interrupted sweep resumes where it stopped.
+type SweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	Syncer   Syncer
+	Observer Observer
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Timeout lets a full sweep run long past River's default of one minute.
+func (w *SweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return SweepTimeout }
+
+// Work runs the sweep.
+func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
+	token := w.Observer.SweepStarted(ctx, job.Args.Reason)
+	run, err := w.Syncer.Sweep(ctx, syncer.SweepOptions{})
+	if errors.Is(err, syncer.ErrSweepRunning) {
+		return river.JobSnooze(time.Minute)
+	}
+	w.Observer.SweepFinished(ctx, token, run, err)
+	if err != nil {
+		w.Logger.ErrorContext(ctx, "sweep failed", slog.String("reason", job.Args.Reason), slog.String("error", err.Error()))
+		return outcome(err, w.Now())
+	}
+	w.Logger.InfoContext(ctx, "sweep finished", slog.String("reason", job.Args.Reason), slog.Int64("run", run.ID))
+	return nil
+}
+
+// CheckHintsWorker enqueues a hints job for objects whose hints waited.
+type CheckHintsWorker struct {
+	river.WorkerDefaults[CheckHintsArgs]
+	Store *store.Store
+	Now   func() time.Time
+}
+
+// Work enqueues the missing jobs.
+func (w *CheckHintsWorker) Work(ctx context.Context, job *river.Job[CheckHintsArgs]) error {
+	objects, err := w.Store.StaleHintObjects(ctx, w.Now().Add(-30*time.Second))
+	if err != nil || len(objects) == 0 {
+		return err
+	}
+	client := river.ClientFromContext[txType](ctx)
+	for _, object := range objects {
+		if _, err := client.Insert(ctx, HintsArgs{Object: object}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PollWorker polls objects with a modified-date field for changes that fire
+// no hint (imports, batch updates).
+type PollWorker struct {
+	river.WorkerDefaults[PollArgs]
+	Syncer Syncer
+	Fields map[string]string // object → modified-date field
+	Margin time.Duration
+	Now    func() time.Time
+}
+
+// Work polls each configured object.
+func (w *PollWorker) Work(ctx context.Context, job *river.Job[PollArgs]) error {
+	for object, field := range w.Fields {
+		if _, err := w.Syncer.Poll(ctx, object, field, w.Margin); err != nil {
+			if errors.Is(err, syncer.ErrSweepRunning) {
+				return nil
+			}
+			return outcome(err, w.Now())
+		}
+	}
+	return nil
+}
