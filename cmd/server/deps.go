@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"knacksync/internal/config"
 	"knacksync/internal/dbmigrate"
+	"knacksync/internal/doctor"
 	"knacksync/internal/knack"
 	"knacksync/internal/store"
 )
@@ -17,7 +19,17 @@ import (
 // database so that one command is enough on a new machine. In production
 // the release command migrates.
 func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (*pgxpool.Pool, error) {
-	pool, err := dbmigrate.Open(ctx, cfg.DatabaseURL, !cfg.Production())
+	url := cfg.DatabaseURL
+	if tx, _ := doctor.PoolerMode(url, doctor.ServerFacts{}); tx && !strings.Contains(url, "default_query_exec_mode") {
+		// A transaction pooler (Supavisor, PgBouncer) cannot keep prepared
+		// statements across transactions.
+		sep := "?"
+		if strings.Contains(url, "?") {
+			sep = "&"
+		}
+		url += sep + "default_query_exec_mode=simple_protocol"
+	}
+	pool, err := dbmigrate.Open(ctx, url, !cfg.Production())
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"bench":   {"performance scenarios that print figures: bench sweep", runBench},
 		"sync":    {"one sweep now in the foreground (--object, --reproject, --confirm-deletes)", runSync},
 		"sim":     {"the Knack simulator with generated VESPA data", runSim},
+		"doctor":  {"check configuration, database, pooler, Knack credentials and field map", runDoctor},
 	}
 }
 

@@ -8,12 +8,19 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
+	"knacksync/internal/config"
 	"knacksync/internal/dbmigrate"
+	"knacksync/internal/doctor"
 	"knacksync/internal/httpapi"
+	"knacksync/internal/store"
+	"knacksync/internal/syncer"
 	"knacksync/internal/worker"
 )
 
@@ -30,30 +37,36 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if *addr == "" {
 		*addr = ":" + strconv.Itoa(cfg.Port)
 	}
-
-	pool, err := dbmigrate.Open(ctx, cfg.DatabaseURL, !cfg.Production())
+	pool, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	// In production the release command migrates; locally, serve does it so
-	// that one command is enough.
-	if !cfg.Production() {
-		if _, err := dbmigrate.Migrate(ctx, pool, logger); err != nil {
-			return err
-		}
+	return serve(ctx, e, cfg, logger, pool, *addr)
+}
+
+// serve runs the HTTP server and River until ctx ends (serve and demo).
+func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, addr string) error {
+	st := store.New(pool)
+	riverClient, working, err := newRiver(cfg, logger, pool, st)
+	if err != nil {
+		return err
 	}
 
-	riverOpts := worker.ClientOptions{}
-	riverClient, err := worker.NewClient(pool, logger, riverOpts)
+	handler := httpapi.New(httpapi.Deps{
+		Logger:        logger,
+		Readiness:     readiness{pool},
+		Now:           time.Now,
+		WebhookSecret: cfg.WebhookSecret,
+		Objects:       syncer.Objects(),
+		Hints:         &worker.Hints{Pool: pool, Store: st, Client: riverClient, Now: time.Now},
+		Sweeps:        sweeps{riverClient},
+		AdminUser:     cfg.AdminUser,
+		AdminPassword: cfg.AdminPassword,
+	})
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("river client: %w", err)
-	}
-
-	handler := httpapi.New(httpapi.Deps{Logger: logger, Readiness: readiness{pool}})
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", *addr, err)
+		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	srv := &http.Server{
 		Handler:           handler,
@@ -66,25 +79,31 @@ func runServe(ctx context.Context, e env, args []string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	if riverOpts.Workers != nil {
-		if err := riverClient.Start(ctx); err != nil {
-			return fmt.Errorf("start river: %w", err)
-		}
+	riverErr := make(chan error, 1)
+	var riverStarted atomic.Bool
+	if working {
+		go func() { riverErr <- startRiver(ctx, cfg, logger, pool, st, riverClient, &riverStarted) }()
 	}
 	fmt.Fprintf(e.stdout, "knacksync serving on http://%s\n", ln.Addr())
-	logger.Info("serving", slog.String("addr", ln.Addr().String()))
+	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("workers", working))
 
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("http server: %w", err)
+	case err := <-riverErr:
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	// Stop taking requests first, then let River finish (or hand back) jobs.
+	// Stop taking requests first, then let River finish (or hand back) jobs:
+	// an interrupted sweep resumes on the next start.
 	err = srv.Shutdown(stopCtx)
-	if riverOpts.Workers != nil {
+	if riverStarted.Load() {
 		err = errors.Join(err, riverClient.Stop(stopCtx))
 	}
 	if err != nil {
@@ -93,6 +112,81 @@ func runServe(ctx context.Context, e env, args []string) error {
 	logger.Info("stopped")
 	return nil
 }
+
+// startRiver starts the workers once the database is migrated (in
+// production the release command migrates, and a machine may start first:
+// it serves /readyz as 503 meanwhile), then enqueues a sweep when one is due.
+func startRiver(ctx context.Context, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store, client *river.Client[pgx.Tx], started *atomic.Bool) error {
+	for {
+		err := dbmigrate.Check(ctx, pool)
+		if err == nil {
+			break
+		}
+		logger.Warn("waiting for migrations before starting workers", slog.String("error", err.Error()))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second):
+		}
+	}
+	if err := client.Start(ctx); err != nil {
+		return fmt.Errorf("start river: %w", err)
+	}
+	started.Store(true)
+	// The process was down when the nightly sweep was due, or a sweep was
+	// interrupted: run it now.
+	if reason, err := worker.CatchUp(ctx, st, client, cfg.SyncCron, time.Now()); err != nil {
+		logger.Error("catch-up check failed", slog.String("error", err.Error()))
+	} else if reason != "" {
+		logger.Warn("sweep enqueued on start", slog.String("reason", reason))
+	}
+	return nil
+}
+
+// newRiver builds the River client. Without a Knack app to fetch from, it is
+// insert-only: hints are accepted and queued, and wait for a configuration.
+func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store) (*river.Client[pgx.Tx], bool, error) {
+	kn, err := newKnackClient(cfg, logger, st)
+	if errors.Is(err, errNoKnack) {
+		logger.Warn("no Knack app configured: webhooks are queued but nothing is fetched (set KNACK_APP_ID and KNACK_API_KEY, or run `server demo`)")
+		c, err := worker.NewClient(pool, logger, worker.ClientOptions{})
+		return c, false, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	sy := syncer.New(st, kn, logger, time.Now, syncer.Config{MaxDeleteRatio: cfg.SyncMaxDeleteRatio})
+	// Behind a transaction pooler LISTEN/NOTIFY does not work: River polls.
+	pollOnly, reason := doctor.PoolerMode(cfg.DatabaseURL, doctor.ProbeServer(context.Background(), pool))
+	if pollOnly {
+		logger.Warn("transaction pooler: River runs poll-only", slog.String("reason", reason))
+	}
+	c, err := worker.NewRiverClient(worker.Deps{
+		Pool: pool, Store: st, Syncer: sy, Observer: logObserver{logger}, Logger: logger, Now: time.Now,
+		Cron: cfg.SyncCron, PollOnly: pollOnly,
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("river client: %w", err)
+	}
+	return c, true, nil
+}
+
+// sweeps adapts River to the admin API's "sync now".
+type sweeps struct{ client *river.Client[pgx.Tx] }
+
+func (s sweeps) EnqueueSweep(ctx context.Context, reason string) (int64, bool, error) {
+	return worker.EnqueueSweep(ctx, s.client, reason)
+}
+
+// logObserver logs sweeps; Sentry and the e-mail report replace it.
+type logObserver struct{ logger *slog.Logger }
+
+func (o logObserver) SweepStarted(ctx context.Context, reason string) any {
+	o.logger.InfoContext(ctx, "sweep started", slog.String("reason", reason))
+	return nil
+}
+
+func (o logObserver) SweepFinished(ctx context.Context, _ any, run *store.Run, err error) {}
 
 // readiness is the database half of /readyz.
 type readiness struct{ pool *pgxpool.Pool }

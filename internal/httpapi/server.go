@@ -4,12 +4,16 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"knacksync/internal/store"
 )
 
 // Readiness reports whether the service can do its work (database reachable,
@@ -18,20 +22,88 @@ type Readiness interface {
 	Ready(ctx context.Context) error
 }
 
+// HintSink durably records change hints and enqueues the jobs that fetch
+// them. Accept returns only after the hints are committed: the webhook
+// answers 202 after it.
+type HintSink interface {
+	Accept(ctx context.Context, hints []store.Hint) error
+}
+
+// SweepEnqueuer asks for a full sweep now. alreadyQueued is true when one
+// was already waiting or running (jobID is then that job's).
+type SweepEnqueuer interface {
+	EnqueueSweep(ctx context.Context, reason string) (jobID int64, alreadyQueued bool, err error)
+}
+
 // Deps are what the handlers need.
 type Deps struct {
 	Logger    *slog.Logger
 	Readiness Readiness
+	// Now is the clock (webhook signature timestamps); nil means time.Now.
+	Now func() time.Time
+
+	// Hints takes the webhook's change hints.
+	Hints HintSink
+	// WebhookSecret authenticates POST /webhooks/knack (X-Webhook-Secret
+	// or an HMAC signature). Empty accepts unauthenticated hints: config
+	// allows that in development only.
+	WebhookSecret string
+	// Objects are the Knack object keys a hint may name (syncer.Objects()).
+	Objects []string
+
+	// Sweeps starts a sweep for POST /api/sync.
+	Sweeps SweepEnqueuer
+	// AdminUser and AdminPassword guard the admin routes with basic auth.
+	// Both empty (development only) serves them to loopback clients only.
+	AdminUser     string
+	AdminPassword string
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	deps Deps
+	deps    Deps
+	now     func() time.Time
+	objects map[string]bool
+	// The webhook secret's SHA-256, compared in constant time.
+	webhookSecret [sha256.Size]byte
+	// The admin credentials' SHA-256, compared in constant time.
+	adminUser, adminPassword [sha256.Size]byte
+	adminConfigured          bool
 }
 
-// New returns the service's full HTTP handler.
+// New returns the service's full HTTP handler. It panics when a required
+// dependency is missing: that is a wiring bug, not a runtime condition.
 func New(deps Deps) http.Handler {
-	s := &Server{deps: deps}
+	switch {
+	case deps.Logger == nil:
+		panic("httpapi.New: Deps.Logger is nil")
+	case deps.Hints == nil:
+		panic("httpapi.New: Deps.Hints is nil")
+	case deps.Sweeps == nil:
+		panic("httpapi.New: Deps.Sweeps is nil")
+	}
+	s := &Server{
+		deps:            deps,
+		now:             deps.Now,
+		objects:         make(map[string]bool, len(deps.Objects)),
+		webhookSecret:   sha256.Sum256([]byte(deps.WebhookSecret)),
+		adminUser:       sha256.Sum256([]byte(deps.AdminUser)),
+		adminPassword:   sha256.Sum256([]byte(deps.AdminPassword)),
+		adminConfigured: deps.AdminUser != "" || deps.AdminPassword != "",
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for _, o := range deps.Objects {
+		s.objects[o] = true
+	}
+	if deps.WebhookSecret == "" {
+		deps.Logger.Warn("WEBHOOK_SECRET is empty: POST /webhooks/knack accepts unauthenticated hints (development only)")
+	}
+	if !s.adminConfigured {
+		deps.Logger.Warn("ADMIN_USER and ADMIN_PASSWORD are empty: admin routes are served unauthenticated to loopback clients only (development only)")
+	}
+
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -56,6 +128,32 @@ func New(deps Deps) http.Handler {
 	return e
 }
 
+// Error kinds the handlers return; handleError turns them into statuses.
+var (
+	// errUnsupportedMedia: 415.
+	errUnsupportedMedia = errors.New("Content-Type must be application/json")
+	// errWebhookUnauthorized: 401. Says nothing about which check failed.
+	errWebhookUnauthorized = errors.New("missing or invalid X-Webhook-Secret or X-Webhook-Signature")
+	// errAdminUnauthorized: 401 with a basic-auth challenge.
+	errAdminUnauthorized = errors.New("admin credentials required")
+	// errAdminLoopbackOnly: 403, no admin credentials are configured and
+	// the client is not on loopback.
+	errAdminLoopbackOnly = errors.New("admin routes are served to loopback clients only while ADMIN_USER and ADMIN_PASSWORD are not set")
+)
+
+// badRequest is a 400 whose message is safe to show the client.
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+// tooLarge is a 413 whose message is safe to show the client.
+type tooLarge struct{ msg string }
+
+func (e *tooLarge) Error() string { return e.msg }
+
+// adminRealm is the basic-auth realm of the admin routes.
+const adminRealm = `Basic realm="knacksync"`
+
 // handleError is the one place where errors become HTTP statuses. Handlers
 // return errors and never write error bodies themselves.
 func (s *Server) handleError(err error, c echo.Context) {
@@ -63,7 +161,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, msg := http.StatusInternalServerError, "internal error"
-	var he *echo.HTTPError
+	var (
+		he *echo.HTTPError
+		br *badRequest
+		tl *tooLarge
+	)
 	switch {
 	case errors.As(err, &he):
 		status = he.Code
@@ -72,6 +174,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 		} else {
 			msg = http.StatusText(status)
 		}
+	case errors.As(err, &br):
+		status, msg = http.StatusBadRequest, br.msg
+	case errors.As(err, &tl):
+		status, msg = http.StatusRequestEntityTooLarge, tl.msg
+	case errors.Is(err, errUnsupportedMedia):
+		status, msg = http.StatusUnsupportedMediaType, err.Error()
+	case errors.Is(err, errWebhookUnauthorized):
+		status, msg = http.StatusUnauthorized, err.Error()
+	case errors.Is(err, errAdminUnauthorized):
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, adminRealm)
+		status, msg = http.StatusUnauthorized, err.Error()
+	case errors.Is(err, errAdminLoopbackOnly):
+		status, msg = http.StatusForbidden, err.Error()
 	case errors.Is(err, context.Canceled):
 		status, msg = 499, "request cancelled"
 	default:

@@ -56,7 +56,7 @@ func (w *HintsWorker) Work(ctx context.Context, job *river.Job[HintsArgs]) error
 		if errors.Is(err, syncer.ErrSweepRunning) {
 			// A sweep holds the object; it will see the changes, and the
 			// hints are taken once it is done.
-			return river.JobSnooze(30 * time.Second)
+			return river.JobSnooze(5 * time.Second)
 		}
 		if err != nil {
 			w.Logger.WarnContext(ctx, "hints pass failed", slog.String("object", job.Args.Object), slog.String("error", err.Error()))
