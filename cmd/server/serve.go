@@ -14,11 +14,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"knacksync/internal/config"
 	"knacksync/internal/dbmigrate"
 	"knacksync/internal/doctor"
 	"knacksync/internal/httpapi"
+	"knacksync/internal/notify"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/worker"
@@ -48,7 +50,21 @@ func runServe(ctx context.Context, e env, args []string) error {
 // serve runs the HTTP server and River until ctx ends (serve and demo).
 func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, addr string) error {
 	st := store.New(pool)
-	riverClient, working, err := newRiver(cfg, logger, pool, st)
+	sentry, err := notify.NewSentry(cfg.SentryDSN, cfg.Env, logger,
+		notify.WithCron(cfg.SyncCron),
+		notify.WithSecrets(append(notify.URLSecrets(cfg.DatabaseURL, cfg.SMTPURL),
+			cfg.KnackAPIKey, cfg.WebhookSecret, cfg.AdminPassword)...))
+	if err != nil {
+		return err
+	}
+	// Flushed last, after River stopped: the last jobs' errors get out.
+	defer sentry.Close(2 * time.Second)
+	mailer, err := notify.NewMailer(cfg.SMTPURL, cfg.ReportFrom, cfg.ReportTo, logger)
+	if err != nil {
+		return err
+	}
+	observer := notify.NewObserver(sentry, mailer, notify.NewLoader(pool), logger)
+	riverClient, working, err := newRiver(cfg, logger, pool, st, sentry, observer)
 	if err != nil {
 		return err
 	}
@@ -145,7 +161,7 @@ func startRiver(ctx context.Context, cfg config.Config, logger *slog.Logger, poo
 
 // newRiver builds the River client. Without a Knack app to fetch from, it is
 // insert-only: hints are accepted and queued, and wait for a configuration.
-func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store) (*river.Client[pgx.Tx], bool, error) {
+func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store, sentry *notify.Sentry, observer worker.Observer) (*river.Client[pgx.Tx], bool, error) {
 	kn, err := newKnackClient(cfg, logger, st)
 	if errors.Is(err, errNoKnack) {
 		logger.Warn("no Knack app configured: webhooks are queued but nothing is fetched (set KNACK_APP_ID and KNACK_API_KEY, or run `server demo`)")
@@ -162,8 +178,9 @@ func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *st
 		logger.Warn("transaction pooler: River runs poll-only", slog.String("reason", reason))
 	}
 	c, err := worker.NewRiverClient(worker.Deps{
-		Pool: pool, Store: st, Syncer: sy, Observer: logObserver{logger}, Logger: logger, Now: time.Now,
+		Pool: pool, Store: st, Syncer: sy, Observer: observer, Logger: logger, Now: time.Now,
 		Cron: cfg.SyncCron, PollOnly: pollOnly,
+		ErrorHandler: sentry.RiverErrorHandler(), Middleware: []rivertype.Middleware{sentry.RiverMiddleware()},
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("river client: %w", err)
@@ -177,16 +194,6 @@ type sweeps struct{ client *river.Client[pgx.Tx] }
 func (s sweeps) EnqueueSweep(ctx context.Context, reason string) (int64, bool, error) {
 	return worker.EnqueueSweep(ctx, s.client, reason)
 }
-
-// logObserver logs sweeps; Sentry and the e-mail report replace it.
-type logObserver struct{ logger *slog.Logger }
-
-func (o logObserver) SweepStarted(ctx context.Context, reason string) any {
-	o.logger.InfoContext(ctx, "sweep started", slog.String("reason", reason))
-	return nil
-}
-
-func (o logObserver) SweepFinished(ctx context.Context, _ any, run *store.Run, err error) {}
 
 // readiness is the database half of /readyz.
 type readiness struct{ pool *pgxpool.Pool }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"knacksync/internal/dbmigrate"
 )
@@ -27,6 +28,9 @@ type ClientOptions struct {
 	PeriodicJobs []*river.PeriodicJob
 	// ErrorHandler hears about job errors and panics (Sentry).
 	ErrorHandler river.ErrorHandler
+	// Middleware wraps every job (Sentry hears of jobs that cancel
+	// themselves, which the error handler never sees).
+	Middleware []rivertype.Middleware
 }
 
 // NewClient builds the River client on pool, in the service's schema.
@@ -43,6 +47,7 @@ func NewClient(pool *pgxpool.Pool, logger *slog.Logger, opts ClientOptions) (*ri
 		SoftStopTimeout:      20 * time.Second,
 		PeriodicJobs:         opts.PeriodicJobs,
 		ErrorHandler:         opts.ErrorHandler,
+		Middleware:           opts.Middleware,
 	}
 	if opts.Workers != nil {
 		cfg.Workers = opts.Workers

@@ -41,7 +41,9 @@ func (SweepArgs) Kind() string { return "knack_sweep" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (SweepArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByState: activeStates}}
+	// Each failed attempt alerts and mails its own report: a few attempts
+	// (1 s, 16 s, 81 s apart) ride out a blip; the next night tries again.
+	return river.InsertOpts{MaxAttempts: 4, UniqueOpts: river.UniqueOpts{ByState: activeStates}}
 }
 
 // CheckHintsArgs is the periodic check that enqueues HintsArgs for objects

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/robfig/cron/v3"
 
 	"knacksync/internal/store"
@@ -30,8 +31,9 @@ type Deps struct {
 	PollEvery  time.Duration
 	PollMargin time.Duration
 	PollOnly   bool
-	// ErrorHandler hears about job errors (Sentry); optional.
+	// ErrorHandler and Middleware report job failures (Sentry); optional.
 	ErrorHandler river.ErrorHandler
+	Middleware   []rivertype.Middleware
 }
 
 // Schedule parses a cron expression as UTC.
@@ -85,7 +87,7 @@ func NewRiverClient(d Deps) (*river.Client[pgx.Tx], error) {
 		}, &river.PeriodicJobOpts{ID: "modified_poll", RunOnStart: true}))
 	}
 	return NewClient(d.Pool, d.Logger, ClientOptions{
-		PollOnly: d.PollOnly, Workers: workers, PeriodicJobs: periodic, ErrorHandler: d.ErrorHandler,
+		PollOnly: d.PollOnly, Workers: workers, PeriodicJobs: periodic, ErrorHandler: d.ErrorHandler, Middleware: d.Middleware,
 	})
 }
 

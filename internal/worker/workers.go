@@ -90,6 +90,8 @@ func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	token := w.Observer.SweepStarted(ctx, job.Args.Reason)
 	run, err := w.Syncer.Sweep(ctx, syncer.SweepOptions{})
 	if errors.Is(err, syncer.ErrSweepRunning) {
+		// Close the check-in: another process's sweep is doing the work.
+		w.Observer.SweepFinished(ctx, token, nil, err)
 		return river.JobSnooze(time.Minute)
 	}
 	w.Observer.SweepFinished(ctx, token, run, err)
