@@ -70,7 +70,7 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 
 	// The records exist in Postgres before the hints about them arrive.
 	st := store.New(pool)
-	kn, err := newKnackClient(cfg, logger, st)
+	kn, err := newKnackClient(cfg, logger, st, nil)
 	if err != nil {
 		return err
 	}

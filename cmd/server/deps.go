@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -47,7 +48,9 @@ var errNoKnack = errors.New("KNACK_APP_ID and KNACK_API_KEY are not set: point t
 // newKnackClient builds the Knack client from the configuration. Its
 // requests take slots of the budget shared through Postgres (st), so that
 // every process of the service together stays under Knack's rate limit.
-func newKnackClient(cfg config.Config, logger *slog.Logger, st *store.Store) (*knack.Client, error) {
+//
+// onResponse, when not nil, hears of every response (metrics).
+func newKnackClient(cfg config.Config, logger *slog.Logger, st *store.Store, onResponse func(int, time.Duration)) (*knack.Client, error) {
 	if !cfg.KnackConfigured() {
 		return nil, errNoKnack
 	}
@@ -63,5 +66,6 @@ func newKnackClient(cfg config.Config, logger *slog.Logger, st *store.Store) (*k
 		// latency (~300 ms), few enough to bound memory (~25 MB a page).
 		Concurrency: int(cfg.KnackRateLimit*0.4) + 1,
 		Logger:      logger,
+		OnResponse:  onResponse,
 	}), nil
 }

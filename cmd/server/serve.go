@@ -20,6 +20,7 @@ import (
 	"knacksync/internal/dbmigrate"
 	"knacksync/internal/doctor"
 	"knacksync/internal/httpapi"
+	"knacksync/internal/metrics"
 	"knacksync/internal/notify"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
@@ -64,7 +65,8 @@ func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, p
 		return err
 	}
 	observer := notify.NewObserver(sentry, mailer, notify.NewLoader(pool), logger)
-	riverClient, working, err := newRiver(cfg, logger, pool, st, sentry, observer)
+	m := metrics.New(metrics.Options{DB: pool, Objects: syncer.Objects(), Logger: logger})
+	riverClient, working, err := newRiver(cfg, logger, pool, st, sentry, observer, m)
 	if err != nil {
 		return err
 	}
@@ -98,7 +100,7 @@ func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, p
 	riverErr := make(chan error, 1)
 	var riverStarted atomic.Bool
 	if working {
-		go func() { riverErr <- startRiver(ctx, cfg, logger, pool, st, riverClient, &riverStarted) }()
+		go func() { riverErr <- startRiver(ctx, cfg, logger, pool, st, riverClient, &riverStarted, m) }()
 	}
 	fmt.Fprintf(e.stdout, "knacksync serving on http://%s\n", ln.Addr())
 	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("workers", working))
@@ -132,7 +134,7 @@ func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, p
 // startRiver starts the workers once the database is migrated (in
 // production the release command migrates, and a machine may start first:
 // it serves /readyz as 503 meanwhile), then enqueues a sweep when one is due.
-func startRiver(ctx context.Context, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store, client *river.Client[pgx.Tx], started *atomic.Bool) error {
+func startRiver(ctx context.Context, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store, client *river.Client[pgx.Tx], started *atomic.Bool, m *metrics.Metrics) error {
 	for {
 		err := dbmigrate.Check(ctx, pool)
 		if err == nil {
@@ -144,6 +146,10 @@ func startRiver(ctx context.Context, cfg config.Config, logger *slog.Logger, poo
 			return nil
 		case <-time.After(2 * time.Second):
 		}
+	}
+	// Before Start, so that no job's outcome is missed.
+	if err := m.WatchRiver(ctx, client); err != nil {
+		logger.Warn("job metrics", slog.String("error", err.Error()))
 	}
 	if err := client.Start(ctx); err != nil {
 		return fmt.Errorf("start river: %w", err)
@@ -161,8 +167,8 @@ func startRiver(ctx context.Context, cfg config.Config, logger *slog.Logger, poo
 
 // newRiver builds the River client. Without a Knack app to fetch from, it is
 // insert-only: hints are accepted and queued, and wait for a configuration.
-func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store, sentry *notify.Sentry, observer worker.Observer) (*river.Client[pgx.Tx], bool, error) {
-	kn, err := newKnackClient(cfg, logger, st)
+func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store, sentry *notify.Sentry, observer worker.Observer, m *metrics.Metrics) (*river.Client[pgx.Tx], bool, error) {
+	kn, err := newKnackClient(cfg, logger, st, m.KnackResponse)
 	if errors.Is(err, errNoKnack) {
 		logger.Warn("no Knack app configured: webhooks are queued but nothing is fetched (set KNACK_APP_ID and KNACK_API_KEY, or run `server demo`)")
 		c, err := worker.NewClient(pool, logger, worker.ClientOptions{})
@@ -171,7 +177,10 @@ func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *st
 	if err != nil {
 		return nil, false, err
 	}
-	sy := syncer.New(st, kn, logger, time.Now, syncer.Config{MaxDeleteRatio: cfg.SyncMaxDeleteRatio})
+	if err := m.RegisterKnackQuota(metrics.KnackQuota(kn)); err != nil {
+		logger.Warn("quota metric", slog.String("error", err.Error()))
+	}
+	sy := syncer.New(st, kn, logger, time.Now, syncer.Config{MaxDeleteRatio: cfg.SyncMaxDeleteRatio, OnRunFinished: m.ObserveRun})
 	// Behind a transaction pooler LISTEN/NOTIFY does not work: River polls.
 	pollOnly, reason := doctor.PoolerMode(cfg.DatabaseURL, doctor.ProbeServer(context.Background(), pool))
 	if pollOnly {
@@ -180,6 +189,7 @@ func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *st
 	c, err := worker.NewRiverClient(worker.Deps{
 		Pool: pool, Store: st, Syncer: sy, Observer: observer, Logger: logger, Now: time.Now,
 		Cron: cfg.SyncCron, PollOnly: pollOnly,
+		PollFields: cfg.PollFields, PollEvery: cfg.PollInterval, PollMargin: cfg.PollMargin,
 		ErrorHandler: sentry.RiverErrorHandler(), Middleware: []rivertype.Middleware{sentry.RiverMiddleware()},
 	})
 	if err != nil {

@@ -60,7 +60,7 @@ func runSync(ctx context.Context, e env, args []string) error {
 		}
 		return err
 	case *confirm:
-		kn, err := newKnackClient(cfg, logger, st)
+		kn, err := newKnackClient(cfg, logger, st, nil)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func runSync(ctx context.Context, e env, args []string) error {
 		return nil
 	}
 
-	kn, err := newKnackClient(cfg, logger, st)
+	kn, err := newKnackClient(cfg, logger, st, nil)
 	if err != nil {
 		return err
 	}

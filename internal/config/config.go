@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 )
@@ -40,6 +41,12 @@ type Config struct {
 
 	SyncCron           string
 	SyncMaxDeleteRatio float64
+	// PollFields maps objects to the modified-date field their app stamps on
+	// every change (SYNC_POLL_FIELDS="object_10:field_9001,..."); empty
+	// turns the modified-date poll off.
+	PollFields   map[string]string
+	PollInterval time.Duration
+	PollMargin   time.Duration
 
 	SentryDSN  string
 	SMTPURL    string
@@ -98,6 +105,15 @@ func Load(getenv func(string) string) (Config, error) {
 	if u, err := url.Parse(c.KnackAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("KNACK_API_URL: %q is not an http(s) URL", c.KnackAPIURL))
 	}
+	if c.PollFields, err = parsePollFields(get("SYNC_POLL_FIELDS", "")); err != nil {
+		errs = append(errs, err)
+	}
+	if c.PollInterval, err = time.ParseDuration(get("SYNC_POLL_INTERVAL", "5m")); err != nil || c.PollInterval < 10*time.Second {
+		errs = append(errs, fmt.Errorf("SYNC_POLL_INTERVAL: %q is not a duration of at least 10s", getenv("SYNC_POLL_INTERVAL")))
+	}
+	if c.PollMargin, err = time.ParseDuration(get("SYNC_POLL_MARGIN", "2h")); err != nil || c.PollMargin < 0 {
+		errs = append(errs, fmt.Errorf("SYNC_POLL_MARGIN: %q is not a duration", getenv("SYNC_POLL_MARGIN")))
+	}
 	if (c.KnackAppID == "") != (c.KnackAPIKey == "") {
 		errs = append(errs, errors.New("KNACK_APP_ID and KNACK_API_KEY: set both or neither"))
 	}
@@ -142,6 +158,22 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// parsePollFields reads "object_10:field_9001,object_29:field_9002".
+func parsePollFields(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		object, field, ok := strings.Cut(pair, ":")
+		if !ok || !strings.HasPrefix(object, "object_") || !strings.HasPrefix(field, "field_") {
+			return nil, fmt.Errorf("SYNC_POLL_FIELDS: %q is not object_N:field_N", pair)
+		}
+		out[object] = field
+	}
+	return out, nil
+}
+
 // lineErrors prints one problem per indented line; errors.Is still sees each.
 type lineErrors []error
 
@@ -171,6 +203,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("admin_password", redact(c.AdminPassword)),
 		slog.String("sync_cron", c.SyncCron),
 		slog.Float64("sync_max_delete_ratio", c.SyncMaxDeleteRatio),
+		slog.Any("sync_poll_fields", c.PollFields),
+		slog.Duration("sync_poll_interval", c.PollInterval),
+		slog.Duration("sync_poll_margin", c.PollMargin),
 		slog.String("sentry_dsn", RedactURL(c.SentryDSN)),
 		slog.String("smtp_url", RedactURL(c.SMTPURL)),
 		slog.String("report_from", c.ReportFrom),

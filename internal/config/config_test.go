@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func getenv(m map[string]string) func(string) string {
@@ -60,6 +61,8 @@ func TestLoadProblems(t *testing.T) {
 		{"smtp without addresses", with(nil, "SMTP_URL", "smtp://u:p@mail.example:587"), []string{"REPORT_FROM and REPORT_TO"}},
 		{"bad smtp", with(nil, "SMTP_URL", "mail.example", "REPORT_FROM", "a@x.example", "REPORT_TO", "b@x.example"), []string{"SMTP_URL:"}},
 		{"bad sentry dsn", with(nil, "SENTRY_DSN", "https://sentry.example/1"), []string{"SENTRY_DSN:"}},
+		{"bad poll fields", with(nil, "SYNC_POLL_FIELDS", "object_10=field_1"), []string{"SYNC_POLL_FIELDS:"}},
+		{"poll too often", with(nil, "SYNC_POLL_INTERVAL", "1s"), []string{"SYNC_POLL_INTERVAL:"}},
 		{"production without secrets", map[string]string{"APP_ENV": "production"}, []string{
 			"WEBHOOK_SECRET: required", "ADMIN_USER: required", "ADMIN_PASSWORD: required", "KNACK_APP_ID: required", "KNACK_API_KEY: required",
 		}},
@@ -121,5 +124,17 @@ func TestLogValueRedactsSecrets(t *testing.T) {
 		if !strings.Contains(out, s) {
 			t.Errorf("log lacks %q: %s", s, out)
 		}
+	}
+}
+
+func TestLoadPollFields(t *testing.T) {
+	t.Parallel()
+	c, err := Load(getenv(map[string]string{"SYNC_POLL_FIELDS": " object_10:field_9001, object_29:field_9002 ", "SYNC_POLL_INTERVAL": "2m"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"object_10": "field_9001", "object_29": "field_9002"}
+	if fmt.Sprint(c.PollFields) != fmt.Sprint(want) || c.PollInterval != 2*time.Minute || c.PollMargin != 2*time.Hour {
+		t.Errorf("poll config = %v %v %v", c.PollFields, c.PollInterval, c.PollMargin)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 )
@@ -57,10 +59,20 @@ func isLoopback(remoteAddr string) bool {
 }
 
 // handleSync starts a full sweep now, or reports the one already queued.
+// The status page's form gets a 303 back to the page with a flash message;
+// scripts get 202 and JSON.
 func (s *Server) handleSync(c echo.Context) error {
 	id, already, err := s.deps.Sweeps.EnqueueSweep(c.Request().Context(), "manual: POST /api/sync")
 	if err != nil {
 		return fmt.Errorf("sync now: %w", err)
+	}
+	if isForm(c.Request()) {
+		flash := flashQueued
+		if already {
+			flash = flashAlreadyQueued
+		}
+		q := url.Values{"flash": {flash}, "job": {strconv.FormatInt(id, 10)}}
+		return c.Redirect(http.StatusSeeOther, "/?"+q.Encode())
 	}
 	return c.JSON(http.StatusAccepted, syncResponse{JobID: id, AlreadyQueued: already})
 }

@@ -78,8 +78,10 @@ func TestAdminBasicAuth(t *testing.T) {
 	}
 
 	t.Run("right credentials", func(t *testing.T) {
+		token := b.csrfToken(t)
 		req := syncRequest("203.0.113.7:5555")
 		req.SetBasicAuth("admin", "admin-password-123")
+		req.Header.Set("X-CSRF-Token", token)
 		first := decodeSync(t, b.serve(req))
 		if first.JobID == 0 || first.AlreadyQueued {
 			t.Errorf("first sync = %+v, want a new job", first)
@@ -90,6 +92,7 @@ func TestAdminBasicAuth(t *testing.T) {
 
 		req = syncRequest("203.0.113.7:5555")
 		req.SetBasicAuth("admin", "admin-password-123")
+		req.Header.Set("X-CSRF-Token", token)
 		second := decodeSync(t, b.serve(req))
 		if !second.AlreadyQueued || second.JobID != first.JobID {
 			t.Errorf("second sync = %+v, want already_queued for job %d", second, first.JobID)
@@ -143,8 +146,11 @@ func TestAdminWithoutCredentials(t *testing.T) {
 
 	t.Run("served to loopback", func(t *testing.T) {
 		var first syncResponse
+		token := b.csrfToken(t)
 		for i, addr := range []string{"127.0.0.1:40000", "[::1]:40000", "[::ffff:127.0.0.1]:40000"} {
-			rec := b.serve(syncRequest(addr))
+			req := syncRequest(addr)
+			req.Header.Set("X-CSRF-Token", token)
+			rec := b.serve(req)
 			if got := rec.Header().Get(headerAdminMode); got != "unauthenticated-loopback-only" {
 				t.Errorf("%s: %s = %q", addr, headerAdminMode, got)
 			}
@@ -176,6 +182,7 @@ func TestAdminOverTheNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("X-CSRF-Token", b.csrfToken(t))
 	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,10 @@ import "github.com/labstack/echo/v4"
 
 // routes lists every route the service serves, with who calls it.
 func (s *Server) routes(e *echo.Echo) {
+	// Security headers on every response (headers.go). Before routing, so
+	// that 404s and 405s have them too.
+	e.Pre(secureHeaders)
+
 	// Fly.io's health check and anyone asking whether the process is alive.
 	e.GET("/healthz", s.handleHealthz)
 	// Fly.io's routing check: 503 until the database is reachable and
@@ -15,11 +19,19 @@ func (s *Server) routes(e *echo.Echo) {
 	// secret or signature, not by admin credentials.
 	e.POST("/webhooks/knack", s.handleWebhook)
 
-	// The admin routes share one middleware chain (a CSRF check joins it
-	// here). It is applied per route rather than with e.Group(""): a group
-	// with middleware on the root prefix also catches every unknown path,
-	// which would then answer 401 instead of 404.
-	admin := []echo.MiddlewareFunc{s.requireAdmin}
-	// Operators: the status page's "sync now" button, curl, runbooks.
+	// The admin routes share one middleware chain: credentials (401), then
+	// the CSRF check of every POST (403, csrf.go). It is applied per route
+	// rather than with e.Group(""): a group with middleware on the root
+	// prefix also catches every unknown path, which would then answer 401
+	// instead of 404. TestAdminRoutesRequireAuth fails for any route that
+	// is neither in its public list nor behind this chain.
+	admin := []echo.MiddlewareFunc{s.requireAdmin, s.requireCSRF}
+	// Operators in a browser: the status page.
+	e.GET("/", s.handleStatusPage, admin...)
+	// Scripts and runbooks: the status page's data as JSON, with the CSRF
+	// token that admin POSTs need.
+	e.GET("/api/status", s.handleStatusJSON, admin...)
+	// Operators: the status page's "Sync now" button (a form: 303 back to
+	// the page), curl and runbooks (X-CSRF-Token: 202 with JSON).
 	e.POST("/api/sync", s.handleSync, admin...)
 }

@@ -12,8 +12,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/riverqueue/river"
 
 	"knacksync/internal/store"
+	"knacksync/internal/worker"
 )
 
 // Readiness reports whether the service can do its work (database reachable,
@@ -57,6 +59,20 @@ type Deps struct {
 	// Both empty (development only) serves them to loopback clients only.
 	AdminUser     string
 	AdminPassword string
+
+	// Status reads the status page's data (GET / and GET /api/status):
+	// the *store.Store. Nil answers those routes with 503.
+	Status StatusLoader
+	// Knack gives the quota left shown on the status page: the
+	// *knack.Client the workers use. Nil shows it as unknown.
+	Knack KnackStats
+	// Cron is SYNC_CRON: the status page's next scheduled run, and when an
+	// object's last sync is stale. Empty: no schedule (only objects never
+	// synced are stale).
+	Cron string
+	// StaleMargin is how long the scheduled sweep may take before the
+	// objects it has not completed are shown stale; 0 means 2 hours.
+	StaleMargin time.Duration
 }
 
 // Server holds the handlers' dependencies.
@@ -69,6 +85,14 @@ type Server struct {
 	// The admin credentials' SHA-256, compared in constant time.
 	adminUser, adminPassword [sha256.Size]byte
 	adminConfigured          bool
+	// csrf issues and checks the admin POSTs' tokens; crossOrigin rejects
+	// cross-origin browser POSTs (csrf.go).
+	csrf        csrfTokens
+	crossOrigin *http.CrossOriginProtection
+	// schedule is Deps.Cron parsed (nil without one).
+	cron        string
+	schedule    river.PeriodicSchedule
+	staleMargin time.Duration
 }
 
 // New returns the service's full HTTP handler. It panics when a required
@@ -94,11 +118,27 @@ func New(deps Deps) http.Handler {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.csrf = newCSRFTokens(deps.AdminUser, deps.AdminPassword, s.now)
+	s.crossOrigin = http.NewCrossOriginProtection()
+	if deps.Cron != "" {
+		sched, err := worker.Schedule(deps.Cron)
+		if err != nil {
+			panic("httpapi.New: Deps.Cron: " + err.Error())
+		}
+		s.cron, s.schedule = deps.Cron, sched
+	}
+	s.staleMargin = deps.StaleMargin
+	if s.staleMargin <= 0 {
+		s.staleMargin = defaultStaleMargin
+	}
 	for _, o := range deps.Objects {
 		s.objects[o] = true
 	}
 	if deps.WebhookSecret == "" {
 		deps.Logger.Warn("WEBHOOK_SECRET is empty: POST /webhooks/knack accepts unauthenticated hints (development only)")
+	}
+	if deps.Status == nil {
+		deps.Logger.Warn("httpapi: Deps.Status is nil: GET / and GET /api/status answer 503")
 	}
 	if !s.adminConfigured {
 		deps.Logger.Warn("ADMIN_USER and ADMIN_PASSWORD are empty: admin routes are served unauthenticated to loopback clients only (development only)")

@@ -60,6 +60,8 @@ func setup(t *testing.T, edit ...func(*Deps)) *testBundle {
 		Sweeps:        riverSweeps{client},
 		AdminUser:     "admin",
 		AdminPassword: "admin-password-123",
+		Status:        store.New(pool),
+		Cron:          "0 2 * * *",
 	}
 	for _, f := range edit {
 		f(&deps)

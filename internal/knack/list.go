@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // MaxRowsPerPage is Knack's page size cap.
@@ -55,6 +56,9 @@ type Page struct {
 	// are estimates (KNACK_API.md §3.1): paging does not trust them.
 	TotalPages   int
 	TotalRecords int
+	// Requested is when the page was asked for: its records are at least
+	// that fresh, which orders it against other fetches of them.
+	Requested time.Time
 }
 
 // List streams every record of object matching opts to fn, one page at a
@@ -86,8 +90,9 @@ func (c *Client) List(ctx context.Context, object string, opts ListOptions, fn f
 	}()
 
 	type result struct {
-		env envelope
-		err error
+		env       envelope
+		err       error
+		requested time.Time
 	}
 	type done struct {
 		page int
@@ -108,8 +113,9 @@ func (c *Client) List(ctx context.Context, object string, opts ListOptions, fn f
 		for next <= max(totalSeen, deliver) && next-deliver < c.conc {
 			page := next
 			wg.Go(func() {
+				requested := c.now()
 				env, err := c.fetchPage(ctx, object, q, page)
-				results <- done{page, result{env, err}}
+				results <- done{page, result{env, err, requested}}
 			})
 			next++
 		}
@@ -139,6 +145,7 @@ func (c *Client) List(ctx context.Context, object string, opts ListOptions, fn f
 					Records:      env.Records,
 					TotalPages:   env.TotalPages,
 					TotalRecords: env.TotalRecords,
+					Requested:    res.requested,
 				}); err != nil {
 					return err
 				}

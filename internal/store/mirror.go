@@ -22,18 +22,21 @@ type Fresh struct {
 	FirstSeen time.Time
 }
 
-// UpsertMirror writes fetched records to the raw mirror and returns those
-// whose current data has not been projected yet (all of them with force).
-// Unchanged records only get last_seen: their data is not sent again.
-func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs []MirrorRecord, now time.Time, force bool) ([]Fresh, error) {
+// UpsertMirror writes records fetched at fetched (when the request was
+// made) to the raw mirror, and returns those whose current data has not
+// been projected yet (all of them with force). Unchanged records only get
+// last_seen: their data is not sent again. A record that a later-made fetch
+// already brought is left alone: an older answer never overwrites a newer.
+func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs []MirrorRecord, now, fetched time.Time, force bool) ([]Fresh, error) {
 	ids := make([]string, len(recs))
 	for i, r := range recs {
 		ids[i] = r.ID
 	}
 	type known struct {
-		hash      []byte
-		projected bool
-		firstSeen time.Time
+		hash        []byte
+		projected   bool
+		firstSeen   time.Time
+		lastFetched time.Time
 	}
 	have := make(map[string]known, len(recs))
 	rows, err := tx.Query(ctx, s.stmt("mirror", "known"), pgx.NamedArgs{"object": object, "ids": ids})
@@ -42,8 +45,8 @@ func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs
 	}
 	var id string
 	var k known
-	if _, err := pgx.ForEachRow(rows, []any{&id, &k.hash, &k.projected, &k.firstSeen}, func() error {
-		have[id] = known{hash: append([]byte(nil), k.hash...), projected: k.projected, firstSeen: k.firstSeen}
+	if _, err := pgx.ForEachRow(rows, []any{&id, &k.hash, &k.projected, &k.firstSeen, &k.lastFetched}, func() error {
+		have[id] = known{hash: append([]byte(nil), k.hash...), projected: k.projected, firstSeen: k.firstSeen, lastFetched: k.lastFetched}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("mirror %s: %w", object, err)
@@ -52,15 +55,18 @@ func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs
 	var fresh []Fresh
 	var same []string
 	var changed [][]any
+	firstSeen := map[string]time.Time{}
 	for _, r := range recs {
 		k, ok := have[r.ID]
 		switch {
 		case !ok:
 			changed = append(changed, []any{r.ID, string(r.Data), r.Hash})
-			fresh = append(fresh, Fresh{ID: r.ID, FirstSeen: now})
+			firstSeen[r.ID] = now
+		case k.lastFetched.After(fetched):
+			// A later fetch landed first: this answer is older news.
 		case !bytes.Equal(k.hash, r.Hash):
 			changed = append(changed, []any{r.ID, string(r.Data), r.Hash})
-			fresh = append(fresh, Fresh{ID: r.ID, FirstSeen: k.firstSeen})
+			firstSeen[r.ID] = k.firstSeen
 		default:
 			same = append(same, r.ID)
 			if !k.projected || force {
@@ -68,8 +74,9 @@ func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs
 			}
 		}
 	}
+	args := pgx.NamedArgs{"object": object, "ids": same, "now": now, "fetched": fetched}
 	if len(same) > 0 {
-		if _, err := tx.Exec(ctx, s.stmt("mirror", "touch"), pgx.NamedArgs{"object": object, "ids": same, "now": now}); err != nil {
+		if _, err := tx.Exec(ctx, s.stmt("mirror", "touch"), args); err != nil {
 			return nil, fmt.Errorf("mirror %s: touch: %w", object, err)
 		}
 	}
@@ -82,8 +89,18 @@ func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stg_records"}, []string{"record_id", "data", "hash"}, pgx.CopyFromRows(changed)); err != nil {
 		return nil, fmt.Errorf("mirror %s: copy: %w", object, err)
 	}
-	if _, err := tx.Exec(ctx, s.stmt("mirror", "upsert"), pgx.NamedArgs{"object": object, "now": now}); err != nil {
+	written, err := tx.Query(ctx, s.stmt("mirror", "upsert"), args)
+	if err != nil {
 		return nil, fmt.Errorf("mirror %s: upsert: %w", object, err)
+	}
+	ids, err = pgx.CollectRows(written, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("mirror %s: upsert: %w", object, err)
+	}
+	// Only what was written is projected: a row a concurrent, later fetch
+	// wrote first was skipped by the upsert.
+	for _, id := range ids {
+		fresh = append(fresh, Fresh{ID: id, FirstSeen: firstSeen[id]})
 	}
 	return fresh, nil
 }
@@ -114,13 +131,19 @@ func (s *Store) Pending(ctx context.Context, object, after string, limit int, fo
 	return out, nil
 }
 
-// MarkDeleted marks mirrored records as deleted in Knack.
-func (s *Store) MarkDeleted(ctx context.Context, tx pgx.Tx, object string, ids []string, now time.Time) error {
-	_, err := tx.Exec(ctx, s.stmt("mirror", "mark_deleted"), pgx.NamedArgs{"object": object, "ids": ids, "now": now})
+// MarkDeleted marks mirrored records confirmed gone by a fetch made at
+// fetched, and returns those marked: a record a later fetch saw alive stays,
+// and one the mirror never had has no rows to lose.
+func (s *Store) MarkDeleted(ctx context.Context, tx pgx.Tx, object string, ids []string, now, fetched time.Time) ([]string, error) {
+	rows, err := tx.Query(ctx, s.stmt("mirror", "mark_deleted"), pgx.NamedArgs{"object": object, "ids": ids, "now": now, "fetched": fetched})
 	if err != nil {
-		return fmt.Errorf("mark deleted %s: %w", object, err)
+		return nil, fmt.Errorf("mark deleted %s: %w", object, err)
 	}
-	return nil
+	marked, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("mark deleted %s: %w", object, err)
+	}
+	return marked, nil
 }
 
 // Missing returns the live mirrored records of object not seen since since.

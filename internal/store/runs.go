@@ -97,7 +97,7 @@ func (s *Store) UnfinishedSweep(ctx context.Context) (*Run, error) {
 		return nil, fmt.Errorf("unfinished sweep: %w", err)
 	}
 	r.Kind, r.Status = KindSweep, StatusRunning
-	if r.Progress, err = s.progress(ctx, r.ID); err != nil {
+	if r.Progress, err = s.Progress(ctx, r.ID); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -201,7 +201,7 @@ func (s *Store) Run(ctx context.Context, runID int64) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %d: %w", runID, err)
 	}
-	if r.Progress, err = s.progress(ctx, runID); err != nil {
+	if r.Progress, err = s.Progress(ctx, runID); err != nil {
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, s.stmt("runs", "run_tables"), pgx.NamedArgs{"run_id": runID})
@@ -221,7 +221,8 @@ func (s *Store) Run(ctx context.Context, runID int64) (*Run, error) {
 	return &r, nil
 }
 
-func (s *Store) progress(ctx context.Context, runID int64) ([]ObjectProgress, error) {
+// Progress returns a run's objects, in run order.
+func (s *Store) Progress(ctx context.Context, runID int64) ([]ObjectProgress, error) {
 	rows, err := s.pool.Query(ctx, s.stmt("runs", "objects"), pgx.NamedArgs{"run_id": runID})
 	if err != nil {
 		return nil, fmt.Errorf("run %d objects: %w", runID, err)

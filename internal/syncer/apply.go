@@ -39,15 +39,16 @@ func (s *Syncer) ApplyFetched(ctx context.Context, runID int64, objectKey string
 		return Applied{}, err
 	}
 	var out Applied
-	err = s.store.InTx(ctx, func(tx pgx.Tx) error {
-		out, err = s.applyFetched(ctx, tx, runID, o, recs, deleted, false)
+	err = s.retryTx(ctx, func(tx pgx.Tx) error {
+		out, err = s.applyFetched(ctx, tx, runID, o, recs, deleted, s.now())
 		return err
 	})
 	return out, err
 }
 
-// applyFetched is ApplyFetched inside the caller's transaction.
-func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o object, recs []knack.Record, deleted []string, force bool) (Applied, error) {
+// applyFetched is ApplyFetched inside the caller's transaction, for records
+// (and deletions) from requests made at fetched.
+func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o object, recs []knack.Record, deleted []string, fetched time.Time) (Applied, error) {
 	now := s.now()
 	out := Applied{Seen: len(recs), Deleted: len(deleted)}
 	var fresh []store.Fresh
@@ -75,14 +76,16 @@ func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o obj
 			mirror[i] = store.MirrorRecord{ID: r.ID, Data: data, Hash: sum[:]}
 		}
 		var err error
-		if fresh, err = s.store.UpsertMirror(ctx, tx, o.key, mirror, now, force); err != nil {
+		if fresh, err = s.store.UpsertMirror(ctx, tx, o.key, mirror, now, fetched, false); err != nil {
 			return out, err
 		}
 	}
 	if len(deleted) > 0 {
-		if err := s.store.MarkDeleted(ctx, tx, o.key, deleted, now); err != nil {
+		var err error
+		if deleted, err = s.store.MarkDeleted(ctx, tx, o.key, deleted, now, fetched); err != nil {
 			return out, err
 		}
+		out.Deleted = len(deleted)
 	}
 	if len(fresh) == 0 && len(deleted) == 0 {
 		return out, nil
@@ -163,7 +166,7 @@ func (s *Syncer) Reproject(ctx context.Context, runID int64, objectKey string, f
 			inputs[i].firstSeen = p.FirstSeen
 		}
 		var res store.Result
-		err = s.store.InTx(ctx, func(tx pgx.Tx) error {
+		err = s.retryTx(ctx, func(tx pgx.Tx) error {
 			var err error
 			if res, err = s.project(ctx, tx, runID, o, inputs, nil); err != nil {
 				return err
@@ -217,7 +220,7 @@ func (s *Syncer) ReprojectAll(ctx context.Context, objs []string) (*store.Run, e
 	if runErr != nil {
 		status, errText = store.StatusFailed, runErr.Error()
 	}
-	run, err := s.store.FinishRun(context.WithoutCancel(ctx), runID, status, errText, s.now())
+	run, err := s.closeRun(ctx, runID, status, errText)
 	if err != nil {
 		return nil, err
 	}

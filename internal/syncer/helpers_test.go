@@ -105,6 +105,7 @@ type options struct {
 	rowsPerPage int
 	concurrency int // the client's page requests in flight (0: default)
 	maxRetries  int // the client's retries (0: default; -1: none)
+	timeout     time.Duration // the client's per-request timeout (0: default)
 	pool        *pgxpool.Pool
 	now         time.Time
 }
@@ -131,8 +132,11 @@ func setup(t *testing.T, opts options) *testBundle {
 	sim := knacktest.Start(t, knacktest.Options{Dataset: ds, RatePerSecond: -1, Seed: 7})
 	client := knack.New(knack.Config{
 		BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 1000,
-		Concurrency: opts.concurrency, MaxRetries: opts.maxRetries,
+		Concurrency: opts.concurrency, MaxRetries: opts.maxRetries, Timeout: opts.timeout,
 		RetryBase: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond,
+		// One clock for the syncer and the client: a page's request time is
+		// compared with the times the syncer stamps on the mirror.
+		Now: clk.Now,
 	})
 	t.Cleanup(client.CloseIdleConnections)
 	var kn syncer.Knack = client

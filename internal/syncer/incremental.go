@@ -57,6 +57,7 @@ func (s *Syncer) ProcessHints(ctx context.Context, objectKey string) (HintsResul
 		return res, err
 	}
 
+	fetched := s.now()
 	recs, gone, err := s.fetchAll(ctx, o.key, pending)
 	res.Fetches = len(pending)
 	if err != nil {
@@ -69,7 +70,7 @@ func (s *Syncer) ProcessHints(ctx context.Context, objectKey string) (HintsResul
 	res.RunID = runID
 	start := s.now()
 	err = s.retryTx(ctx, func(tx pgx.Tx) error {
-		a, err := s.applyFetched(ctx, tx, runID, o, recs, gone, false)
+		a, err := s.applyFetched(ctx, tx, runID, o, recs, gone, fetched)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -34,7 +39,7 @@ func (s *Syncer) listPages(ctx context.Context, runID int64, o object, first int
 			for j := range jobs {
 				next := wm.ifDone(j.page.Number)
 				err := s.retryTx(gctx, func(tx pgx.Tx) error {
-					a, err := s.applyFetched(gctx, tx, runID, o, j.page.Records, nil, false)
+					a, err := s.applyFetched(gctx, tx, runID, o, j.page.Records, nil, j.page.Requested)
 					if err != nil {
 						return err
 					}
@@ -109,18 +114,33 @@ func (w *watermark) commit(p int) {
 }
 
 // retryTx runs fn in a transaction, again when Postgres aborted it for a
-// deadlock or a serialisation failure between parallel batches.
+// deadlock or a serialisation failure between parallel batches, or the
+// connection was lost (a restarted database, a terminated backend): the
+// transaction rolled back, so running it again is safe.
 func (s *Syncer) retryTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = s.store.InTx(ctx, fn); !retryable(err) {
+	for attempt := range 5 {
+		if err = s.store.InTx(ctx, fn); !retryable(err) || ctx.Err() != nil {
 			return err
 		}
+		s.logger.WarnContext(ctx, "transaction retried", slog.Int("attempt", attempt+1), slog.String("error", err.Error()))
+		time.Sleep(time.Duration(attempt*attempt) * 100 * time.Millisecond)
 	}
 	return err
 }
 
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "40P01", pgErr.Code == "40001": // deadlock, serialisation
+			return true
+		case strings.HasPrefix(pgErr.Code, "57P"), strings.HasPrefix(pgErr.Code, "08"): // shutdown, connection
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	return err != nil && (pgconn.SafeToRetry(err) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		strings.Contains(err.Error(), "conn closed"))
 }

@@ -43,7 +43,7 @@ func (s *Syncer) Poll(ctx context.Context, objectKey, field string, margin time.
 	}
 	err = s.knack.List(ctx, o.key, knack.ListOptions{Filters: filter}, func(page knack.Page) error {
 		return s.retryTx(ctx, func(tx pgx.Tx) error {
-			a, err := s.applyFetched(ctx, tx, runID, o, page.Records, nil, false)
+			a, err := s.applyFetched(ctx, tx, runID, o, page.Records, nil, page.Requested)
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -73,7 +74,7 @@ func (s *Syncer) Sweep(ctx context.Context, opts SweepOptions) (*store.Run, erro
 	if run != nil && !slices.Equal(run.Objects, objs) {
 		// A different sweep was interrupted; it is closed, and this one
 		// starts. Nothing it did is lost: its pages committed.
-		if _, err := s.store.FinishRun(ctx, run.ID, store.StatusFailed, "interrupted, superseded by a new sweep", s.now()); err != nil {
+		if _, err := s.closeRun(ctx, run.ID, store.StatusFailed, "interrupted, superseded by a new sweep"); err != nil {
 			return nil, err
 		}
 		run = nil
@@ -91,11 +92,22 @@ func (s *Syncer) Sweep(ctx context.Context, opts SweepOptions) (*store.Run, erro
 	}
 
 	var sweepErr error
-	for _, p := range run.Progress {
+	for i, p := range run.Progress {
 		if p.Status == "complete" {
 			continue
 		}
-		if err := s.sweepObject(ctx, run, p, opts.Progress); err != nil {
+		err := s.sweepObject(ctx, run, p, opts.Progress)
+		// A lost database connection fails an object part-way; its pages
+		// committed, so go on from its checkpoint.
+		for retry := 0; retryable(err) && ctx.Err() == nil && retry < 3; retry++ {
+			s.logger.WarnContext(ctx, "sweep resumes after a database error", slog.String("object", p.Object), slog.String("error", err.Error()))
+			time.Sleep(time.Second)
+			var progress []store.ObjectProgress
+			if progress, err = s.store.Progress(ctx, run.ID); err == nil {
+				err = s.sweepObject(ctx, run, progress[i], opts.Progress)
+			}
+		}
+		if err != nil {
 			sweepErr = fmt.Errorf("sweep %s: %w", p.Object, err)
 			break
 		}
@@ -109,7 +121,7 @@ func (s *Syncer) Sweep(ctx context.Context, opts SweepOptions) (*store.Run, erro
 			return s.store.Run(context.WithoutCancel(ctx), run.ID)
 		}
 	}
-	done, err := s.store.FinishRun(context.WithoutCancel(ctx), run.ID, status, errText, s.now())
+	done, err := s.closeRun(ctx, run.ID, status, errText)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +195,7 @@ func (s *Syncer) sweepDeletes(ctx context.Context, run *store.Run, o object) (he
 func (s *Syncer) deleteConfirmed(ctx context.Context, runID int64, o object, ids []string) (Applied, error) {
 	var gone []string
 	var alive []knack.Record
+	fetched := s.now()
 	for _, id := range ids {
 		rec, err := s.knack.Get(ctx, o.key, id)
 		switch {
@@ -195,9 +208,9 @@ func (s *Syncer) deleteConfirmed(ctx context.Context, runID int64, o object, ids
 		}
 	}
 	var a Applied
-	err := s.store.InTx(ctx, func(tx pgx.Tx) error {
+	err := s.retryTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if a, err = s.applyFetched(ctx, tx, runID, o, alive, gone, false); err != nil {
+		if a, err = s.applyFetched(ctx, tx, runID, o, alive, gone, fetched); err != nil {
 			return err
 		}
 		return s.store.RecordPage(ctx, tx, store.PageDone{
@@ -239,9 +252,11 @@ func (s *Syncer) ConfirmDeletes(ctx context.Context) (Applied, error) {
 			return total, err
 		}
 		var a Applied
-		err = s.store.InTx(ctx, func(tx pgx.Tx) error {
+		err = s.retryTx(ctx, func(tx pgx.Tx) error {
 			var err error
-			if a, err = s.applyFetched(ctx, tx, runID, o, nil, ids, false); err != nil {
+			// The evidence is the sweep that held them: a fetch since
+			// that saw a record alive keeps it.
+			if a, err = s.applyFetched(ctx, tx, runID, o, nil, ids, h.CreatedAt); err != nil {
 				return err
 			}
 			if err := s.store.RecordPage(ctx, tx, store.PageDone{RunID: runID, Object: o.key, Deleted: a.Deleted, Result: a.Result, Now: s.now()}); err != nil {
@@ -250,11 +265,11 @@ func (s *Syncer) ConfirmDeletes(ctx context.Context) (Applied, error) {
 			return s.store.DeletionsApplied(ctx, tx, h.ID, s.now())
 		})
 		if err != nil {
-			_, _ = s.store.FinishRun(context.WithoutCancel(ctx), runID, store.StatusFailed, err.Error(), s.now())
+			_, _ = s.closeRun(ctx, runID, store.StatusFailed, err.Error())
 			return total, err
 		}
 		total.add(a)
 	}
-	_, err = s.store.FinishRun(ctx, runID, store.StatusSucceeded, "", s.now())
+	_, err = s.closeRun(ctx, runID, store.StatusSucceeded, "")
 	return total, err
 }

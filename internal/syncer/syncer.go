@@ -32,6 +32,9 @@ type Config struct {
 	BatchSize int
 	// Workers is the number of pages applied in parallel (default 2).
 	Workers int
+	// OnRunFinished, when set, hears of every run the syncer closes
+	// (metrics).
+	OnRunFinished func(*store.Run)
 }
 
 // Syncer runs sweeps and applies fetched records.
@@ -77,8 +80,17 @@ func (s *Syncer) finishRun(ctx context.Context, runID int64, object string, star
 	if oerr := s.store.ObjectDone(ctx, runID, object, objStatus, errText, s.since(start), 0, nil); err == nil {
 		err = oerr
 	}
-	if _, ferr := s.store.FinishRun(ctx, runID, status, errText, s.now()); err == nil {
+	if _, ferr := s.closeRun(ctx, runID, status, errText); err == nil {
 		err = ferr
 	}
 	return err
+}
+
+// closeRun finishes a run and tells OnRunFinished.
+func (s *Syncer) closeRun(ctx context.Context, runID int64, status, errText string) (*store.Run, error) {
+	run, err := s.store.FinishRun(context.WithoutCancel(ctx), runID, status, errText, s.now())
+	if err == nil && s.cfg.OnRunFinished != nil {
+		s.cfg.OnRunFinished(run)
+	}
+	return run, err
 }

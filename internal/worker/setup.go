@@ -49,13 +49,20 @@ type utcSchedule struct{ cron.Schedule }
 
 func (u utcSchedule) Next(t time.Time) time.Time { return u.Schedule.Next(t.UTC()) }
 
-// Previous is the last time the schedule fired at or before now.
+// Previous is the last time the schedule fired at or before now (zero when
+// it did not within a year). It looks back a week first, then further, so
+// that a daily schedule costs a handful of steps and a monthly one works.
 func Previous(s river.PeriodicSchedule, now time.Time) time.Time {
-	var prev time.Time
-	for t := s.Next(now.Add(-8 * 24 * time.Hour)); !t.After(now); t = s.Next(t) {
-		prev = t
+	for _, days := range []int{8, 32, 367} {
+		var prev time.Time
+		for t := s.Next(now.Add(-time.Duration(days) * 24 * time.Hour)); !t.After(now); t = s.Next(t) {
+			prev = t
+		}
+		if !prev.IsZero() {
+			return prev
+		}
 	}
-	return prev
+	return time.Time{}
 }
 
 // NewRiverClient builds the River client with every worker and periodic job.

@@ -10,25 +10,29 @@ CREATE TEMP TABLE stg_records (
 -- name: known
 -- What the mirror holds of a page's records, to tell changed from unchanged
 -- without sending the unchanged ones' data.
-SELECT record_id, hash, projected_hash IS NOT DISTINCT FROM hash AND deleted_at IS NULL, first_seen
+SELECT record_id, hash, projected_hash IS NOT DISTINCT FROM hash AND deleted_at IS NULL, first_seen, last_fetched
 FROM knacksync.records
 WHERE object = @object AND record_id = ANY(@ids);
 
 -- name: touch
 -- Unchanged records were seen (a narrow, HOT-friendly update).
-UPDATE knacksync.records SET last_seen = @now, last_fetched = @now, deleted_at = NULL
-WHERE object = @object AND record_id = ANY(@ids);
+UPDATE knacksync.records SET last_seen = @now, last_fetched = greatest(last_fetched, @fetched), deleted_at = NULL
+WHERE object = @object AND record_id = ANY(@ids) AND last_fetched <= @fetched;
 
 -- name: upsert
--- New and changed records.
+-- New and changed records, unless a fetch asked for later has landed
+-- meanwhile (a sweep's page must not undo what a hint's fetch brought).
+-- Returns the records written.
 INSERT INTO knacksync.records AS r (object, record_id, data, hash, first_seen, last_seen, last_fetched)
-SELECT @object, record_id, data, hash, @now, @now, @now FROM stg_records
+SELECT @object, record_id, data, hash, @now, @now, @fetched FROM stg_records
 ON CONFLICT (object, record_id) DO UPDATE SET
     data = excluded.data,
     hash = excluded.hash,
     last_seen = excluded.last_seen,
     last_fetched = excluded.last_fetched,
-    deleted_at = NULL;
+    deleted_at = NULL
+WHERE r.last_fetched <= excluded.last_fetched
+RETURNING record_id;
 
 -- name: pending
 -- Records waiting for a projection (marked, or fetched but not projected).
@@ -44,8 +48,11 @@ FROM stg_batch b
 WHERE r.object = @object AND r.record_id = b.record_id AND NOT b.deleted;
 
 -- name: mark_deleted
-UPDATE knacksync.records SET deleted_at = @now
-WHERE object = @object AND record_id = ANY(@ids) AND deleted_at IS NULL;
+-- Records confirmed gone, unless a later fetch saw them. Returns those
+-- marked (or already marked).
+UPDATE knacksync.records SET deleted_at = coalesce(deleted_at, @now), last_fetched = @fetched
+WHERE object = @object AND record_id = ANY(@ids) AND last_fetched <= @fetched
+RETURNING record_id;
 
 -- name: missing
 -- Records a complete sweep did not see.

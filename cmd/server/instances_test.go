@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"knacksync/internal/dbtest"
+	"knacksync/internal/knack"
+	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/vespa"
+)
+
+// Three `serve` processes on one database and one Knack that answers 429
+// above 10 requests a second: they share the request budget (Knack never
+// has to say 429), run one sweep between them although each finds it due
+// on start, and apply every hint, whichever instance received it.
+func TestThreeInstances(t *testing.T) {
+	t.Parallel()
+	bin, err := serverBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := vespagen.Generate(vespagen.Tiny, 11, time.Now().UTC().Truncate(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := knacktest.Start(t, knacktest.Options{Dataset: ds, RatePerSecond: 10, Latency: 30 * time.Millisecond})
+	dbURL := dbtest.URL(t)
+	pool := dbtest.Connect(t, dbURL)
+	const secret = "three-instances-secret-0123456789"
+	env := append(os.Environ(), "DATABASE_URL="+dbURL, "KNACK_API_URL="+sim.URL(), "KNACK_APP_ID="+sim.AppID(),
+		"KNACK_API_KEY="+sim.APIKey(), "KNACK_RATE_LIMIT=10", "WEBHOOK_SECRET="+secret, "LOG_LEVEL=warn")
+
+	var bases []string
+	for range 3 {
+		addr, err := freeAddr()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "serve", "--addr", addr)
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		bases = append(bases, "http://"+addr)
+	}
+	for _, b := range bases {
+		if err := waitHealthy(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &stack{pool: pool, srv: &running{stderr: &syncBuffer{}}}
+	s.waitFor(t, "the sweep", 60*time.Second, func() bool {
+		return s.count(t, "SELECT count(*) FROM knacksync.runs WHERE kind = 'sweep' AND status = 'succeeded'") > 0
+	})
+
+	// Changes in Knack: hints reach the first instance from the simulator,
+	// and the others get a storm of hints for the same records.
+	sim.SetHook(bases[0]+"/webhooks/knack", secret)
+	kn := knack.New(knack.Config{BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 3})
+	t.Cleanup(kn.CloseIdleConnections)
+	f := vespa.Results
+	recs := sim.Records(f.Object)
+	for i := range 12 {
+		if _, err := kn.Update(context.Background(), f.Object, recs[i].ID, map[string]any{f.Group.Key: fmt.Sprintf("moved %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bases[1:] {
+			for range 10 {
+				if code := postHint(t, b, secret, f.Object, recs[i].ID, "update"); code != http.StatusAccepted {
+					t.Fatalf("hint to %s answered %d", b, code)
+				}
+			}
+		}
+	}
+	if err := sim.FlushHooks(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(t, "the hints to settle", 60*time.Second, func() bool { return s.settled(t) })
+
+	if n := sim.Counts().RateLimited; n != 0 {
+		t.Errorf("Knack answered 429 %d times with three instances, want 0", n)
+	}
+	if n := s.count(t, "SELECT count(*) FROM knacksync.runs WHERE kind = 'sweep' AND full_sweep"); n != 1 {
+		t.Errorf("%d full sweeps ran, want exactly one", n)
+	}
+	if diff := cmp.Diff(cleanDump(t, sim), dump(t, pool)); diff != "" {
+		t.Errorf("the database differs from a clean sync of Knack (-clean +got):\n%s", diff)
+	}
+	for _, r := range recs[:12] {
+		if !strings.Contains(strings.Join(dump(t, pool)["students"], "\n"), r.ID) {
+			t.Errorf("student %s missing", r.ID)
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package metrics
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+//go:embed sql/last_success.sql
+var lastSuccessSQL string
+
+const collectorLastSuccess = "last_success"
+
+// Querier runs a query; *pgxpool.Pool and pgx.Tx have it.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// lastSuccessCollector reads knacksync_last_success_timestamp_seconds from
+// Postgres at scrape time, so that the figure is right whichever instance
+// ran the sweep and survives restarts.
+type lastSuccessCollector struct {
+	db      Querier
+	objects []string
+	timeout time.Duration
+	logger  *slog.Logger
+	errors  prometheus.Counter
+	desc    *prometheus.Desc
+}
+
+func newLastSuccessCollector(db Querier, objects []string, timeout time.Duration, logger *slog.Logger, errors prometheus.Counter) *lastSuccessCollector {
+	return &lastSuccessCollector{
+		db: db, objects: objects, timeout: timeout, logger: logger, errors: errors,
+		desc: prometheus.NewDesc(namespace+"_last_success_timestamp_seconds",
+			"When the last successful sweep including the object finished, Unix seconds; 0 when none has.",
+			[]string{"object"}, nil),
+	}
+}
+
+func (c *lastSuccessCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect never fails the scrape: on a database error it reports no series
+// and counts the error in knacksync_metrics_scrape_errors_total.
+func (c *lastSuccessCollector) Collect(ch chan<- prometheus.Metric) {
+	// promhttp gives collectors no context: the scrape's own timeout
+	// cannot reach the query, so it gets its own.
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	last, err := c.query(ctx)
+	if err != nil {
+		c.errors.Inc()
+		c.logger.WarnContext(ctx, "metrics: last successful sync query failed", slog.String("error", err.Error()))
+		return
+	}
+	for _, o := range c.objects {
+		if _, ok := last[o]; !ok {
+			last[o] = 0
+		}
+	}
+	for object, ts := range last {
+		m, err := prometheus.NewConstMetric(c.desc, prometheus.GaugeValue, ts, object)
+		if err != nil {
+			c.errors.Inc()
+			continue
+		}
+		ch <- m
+	}
+}
+
+func (c *lastSuccessCollector) query(ctx context.Context) (map[string]float64, error) {
+	rows, err := c.db.Query(ctx, lastSuccessSQL)
+	if err != nil {
+		return nil, fmt.Errorf("last success: %w", err)
+	}
+	out := map[string]float64{}
+	var object string
+	var ts float64
+	_, err = pgx.ForEachRow(rows, []any{&object, &ts}, func() error {
+		out[object] = ts
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("last success: %w", err)
+	}
+	return out, nil
+}
