@@ -103,8 +103,8 @@ type options struct {
 	// rowsPerPage, when set, makes every listing page that small, so that a
 	// tiny object spans several pages (Knack's is 1,000).
 	rowsPerPage int
-	concurrency int // the client's page requests in flight (0: default)
-	maxRetries  int // the client's retries (0: default; -1: none)
+	concurrency int           // the client's page requests in flight (0: default)
+	maxRetries  int           // the client's retries (0: default; -1: none)
 	timeout     time.Duration // the client's per-request timeout (0: default)
 	pool        *pgxpool.Pool
 	now         time.Time
