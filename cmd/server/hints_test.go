@@ -178,13 +178,7 @@ func TestDroppedHintsRepairedBySweep(t *testing.T) {
 		t.Fatal("the database already matches Knack although hints were dropped")
 	}
 
-	req, _ := http.NewRequest(http.MethodPost, s.base+"/api/sync", nil)
-	req.SetBasicAuth("ops", "pw-0123456789")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("POST /api/sync: %v %v", resp, err)
-	}
-	resp.Body.Close()
+	syncNow(t, s.base, "ops", "pw-0123456789")
 	s.waitFor(t, "the repair sweep", 60*time.Second, func() bool {
 		return s.count(t, "SELECT count(*) FROM knacksync.runs WHERE kind = 'sweep' AND status = 'succeeded'") >= 2
 	})

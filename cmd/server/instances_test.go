@@ -38,7 +38,7 @@ func TestThreeInstances(t *testing.T) {
 	pool := dbtest.Connect(t, dbURL)
 	const secret = "three-instances-secret-0123456789"
 	env := append(os.Environ(), "DATABASE_URL="+dbURL, "KNACK_API_URL="+sim.URL(), "KNACK_APP_ID="+sim.AppID(),
-		"KNACK_API_KEY="+sim.APIKey(), "KNACK_RATE_LIMIT=10", "WEBHOOK_SECRET="+secret, "LOG_LEVEL=warn")
+		"KNACK_API_KEY="+sim.APIKey(), "KNACK_RATE_LIMIT=10", "WEBHOOK_SECRET="+secret, "LOG_LEVEL=warn", "WEBHOOK_RATE_LIMIT=100000")
 
 	var bases []string
 	for range 3 {

@@ -15,11 +15,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"riverqueue.com/riverui"
 
 	"knacksync/internal/config"
 	"knacksync/internal/dbmigrate"
 	"knacksync/internal/doctor"
 	"knacksync/internal/httpapi"
+	"knacksync/internal/knack"
 	"knacksync/internal/metrics"
 	"knacksync/internal/notify"
 	"knacksync/internal/store"
@@ -66,21 +68,38 @@ func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, p
 	}
 	observer := notify.NewObserver(sentry, mailer, notify.NewLoader(pool), logger)
 	m := metrics.New(metrics.Options{DB: pool, Objects: syncer.Objects(), Logger: logger})
-	riverClient, working, err := newRiver(cfg, logger, pool, st, sentry, observer, m)
+	riverClient, kn, working, err := newRiver(cfg, logger, pool, st, sentry, observer, m)
 	if err != nil {
 		return err
 	}
 
+	riverUI, err := riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(riverClient, nil), Logger: logger, Prefix: "/riverui",
+	})
+	if err != nil {
+		return fmt.Errorf("river ui: %w", err)
+	}
+	if err := riverUI.Start(ctx); err != nil {
+		return fmt.Errorf("river ui: %w", err)
+	}
 	handler := httpapi.New(httpapi.Deps{
-		Logger:        logger,
-		Readiness:     readiness{pool},
-		Now:           time.Now,
-		WebhookSecret: cfg.WebhookSecret,
-		Objects:       syncer.Objects(),
-		Hints:         &worker.Hints{Pool: pool, Store: st, Client: riverClient, Now: time.Now},
-		Sweeps:        sweeps{riverClient},
-		AdminUser:     cfg.AdminUser,
-		AdminPassword: cfg.AdminPassword,
+		Logger:         logger,
+		Readiness:      readiness{pool},
+		Now:            time.Now,
+		WebhookSecret:  cfg.WebhookSecret,
+		Objects:        syncer.Objects(),
+		Hints:          &worker.Hints{Pool: pool, Store: st, Client: riverClient, Now: time.Now},
+		Sweeps:         sweeps{riverClient},
+		AdminUser:      cfg.AdminUser,
+		AdminPassword:  cfg.AdminPassword,
+		Status:         st,
+		Cron:           cfg.SyncCron,
+		Knack:          knackStats(kn),
+		WebhookRate:    cfg.WebhookRate,
+		Metrics:        m,
+		MetricsHandler: m.Handler(),
+		RiverUI:        riverUI,
+		Errors:         sentry,
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -167,15 +186,15 @@ func startRiver(ctx context.Context, cfg config.Config, logger *slog.Logger, poo
 
 // newRiver builds the River client. Without a Knack app to fetch from, it is
 // insert-only: hints are accepted and queued, and wait for a configuration.
-func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store, sentry *notify.Sentry, observer worker.Observer, m *metrics.Metrics) (*river.Client[pgx.Tx], bool, error) {
+func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store, sentry *notify.Sentry, observer worker.Observer, m *metrics.Metrics) (*river.Client[pgx.Tx], *knack.Client, bool, error) {
 	kn, err := newKnackClient(cfg, logger, st, m.KnackResponse)
 	if errors.Is(err, errNoKnack) {
 		logger.Warn("no Knack app configured: webhooks are queued but nothing is fetched (set KNACK_APP_ID and KNACK_API_KEY, or run `server demo`)")
 		c, err := worker.NewClient(pool, logger, worker.ClientOptions{})
-		return c, false, err
+		return c, nil, false, err
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	if err := m.RegisterKnackQuota(metrics.KnackQuota(kn)); err != nil {
 		logger.Warn("quota metric", slog.String("error", err.Error()))
@@ -193,9 +212,18 @@ func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *st
 		ErrorHandler: sentry.RiverErrorHandler(), Middleware: []rivertype.Middleware{sentry.RiverMiddleware()},
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("river client: %w", err)
+		return nil, nil, false, fmt.Errorf("river client: %w", err)
 	}
-	return c, true, nil
+	return c, kn, true, nil
+}
+
+// knackStats is the status page's quota source: nil without a Knack client
+// (a nil *knack.Client in the interface would not be nil).
+func knackStats(kn *knack.Client) httpapi.KnackStats {
+	if kn == nil {
+		return nil
+	}
+	return kn
 }
 
 // sweeps adapts River to the admin API's "sync now".

@@ -36,6 +36,9 @@ type Config struct {
 	KnackRateLimit float64
 
 	WebhookSecret string
+	// WebhookRate is the webhook requests one source may send per second
+	// before it gets 429 (WEBHOOK_RATE_LIMIT).
+	WebhookRate   float64
 	AdminUser     string
 	AdminPassword string
 
@@ -92,6 +95,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.KnackRateLimit, err = strconv.ParseFloat(get("KNACK_RATE_LIMIT", "10"), 64); err != nil || c.KnackRateLimit <= 0 {
 		errs = append(errs, fmt.Errorf("KNACK_RATE_LIMIT: %q is not a positive number of requests per second", getenv("KNACK_RATE_LIMIT")))
+	}
+	if c.WebhookRate, err = strconv.ParseFloat(get("WEBHOOK_RATE_LIMIT", "100"), 64); err != nil || c.WebhookRate <= 0 {
+		errs = append(errs, fmt.Errorf("WEBHOOK_RATE_LIMIT: %q is not a positive number of requests per second", getenv("WEBHOOK_RATE_LIMIT")))
 	}
 	if c.SyncMaxDeleteRatio, err = strconv.ParseFloat(get("SYNC_MAX_DELETE_RATIO", "0.05"), 64); err != nil || c.SyncMaxDeleteRatio < 0 || c.SyncMaxDeleteRatio > 1 {
 		errs = append(errs, fmt.Errorf("SYNC_MAX_DELETE_RATIO: %q is not a share between 0 and 1", getenv("SYNC_MAX_DELETE_RATIO")))
@@ -199,6 +205,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("knack_api_key", redact(c.KnackAPIKey)),
 		slog.Float64("knack_rate_limit", c.KnackRateLimit),
 		slog.String("webhook_secret", redact(c.WebhookSecret)),
+		slog.Float64("webhook_rate_limit", c.WebhookRate),
 		slog.String("admin_user", c.AdminUser),
 		slog.String("admin_password", redact(c.AdminPassword)),
 		slog.String("sync_cron", c.SyncCron),

@@ -32,6 +32,11 @@ import (
 //     csrf_token). Another site can neither read it (same-origin policy; no
 //     CORS here) nor make it.
 //
+// Referrer-Policy is no-referrer (headers.go), so a browser's form POST
+// says "Origin: null" and passes on Sec-Fetch-Site: same-origin, which
+// browsers send to HTTPS and localhost only. Served over plain HTTP on
+// another host, "Sync now" is refused: use HTTPS (Fly.io does).
+//
 // A token is "expiry.HMAC-SHA256(key, expiry)", stateless. The key is
 // derived from the admin credentials, not drawn at start: every instance
 // behind the load balancer shares ADMIN_USER/ADMIN_PASSWORD and so accepts

@@ -34,4 +34,29 @@ func (s *Server) routes(e *echo.Echo) {
 	// Operators: the status page's "Sync now" button (a form: 303 back to
 	// the page), curl and runbooks (X-CSRF-Token: 202 with JSON).
 	e.POST("/api/sync", s.handleSync, admin...)
+	// Prometheus, scraping with basic auth (no personal data in it).
+	if s.deps.MetricsHandler != nil {
+		e.GET("/metrics", echo.WrapHandler(s.deps.MetricsHandler), admin...)
+	}
+	// Operators: River UI, to see and retry jobs. Its single-page app makes
+	// its own API calls, so its POSTs are guarded by the cross-origin check
+	// rather than a token (riverUIGuard), and it gets a policy that lets
+	// its scripts run.
+	if s.deps.RiverUI != nil {
+		e.Any("/riverui", echo.WrapHandler(s.deps.RiverUI), s.requireAdmin, s.riverUIGuard)
+		e.Any("/riverui/*", echo.WrapHandler(s.deps.RiverUI), s.requireAdmin, s.riverUIGuard)
+	}
+}
+
+// riverUIGuard refuses cross-origin writes to River UI's API and relaxes
+// the page policy to what its bundled scripts and styles need.
+func (s *Server) riverUIGuard(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := s.crossOrigin.Check(c.Request()); err != nil {
+			return errCrossOrigin
+		}
+		c.Response().Header().Set("Content-Security-Policy",
+			"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+		return next(c)
+	}
 }

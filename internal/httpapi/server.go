@@ -73,6 +73,29 @@ type Deps struct {
 	// StaleMargin is how long the scheduled sweep may take before the
 	// objects it has not completed are shown stale; 0 means 2 hours.
 	StaleMargin time.Duration
+
+	// WebhookRate is the hints requests one source address may send per
+	// second (burst twice that); more get 429. 0 means 100.
+	WebhookRate float64
+	// Metrics counts hints received and rejected; optional.
+	Metrics HintMetrics
+	// MetricsHandler serves GET /metrics (admin); nil answers 404.
+	MetricsHandler http.Handler
+	// RiverUI serves the job UI under /riverui/ (admin); nil answers 404.
+	RiverUI http.Handler
+	// Errors hears of every 5xx (Sentry); optional.
+	Errors ErrorReporter
+}
+
+// HintMetrics counts webhook hints (Prometheus).
+type HintMetrics interface {
+	HintAccepted(object string, n int)
+	HintRejected(reason string)
+}
+
+// ErrorReporter reports unexpected errors (Sentry).
+type ErrorReporter interface {
+	CaptureError(ctx context.Context, err error, tags map[string]string)
 }
 
 // Server holds the handlers' dependencies.
@@ -89,6 +112,8 @@ type Server struct {
 	// cross-origin browser POSTs (csrf.go).
 	csrf        csrfTokens
 	crossOrigin *http.CrossOriginProtection
+	// webhookLimit is the per-source limit of POST /webhooks/knack.
+	webhookLimit *sourceLimiter
 	// schedule is Deps.Cron parsed (nil without one).
 	cron        string
 	schedule    river.PeriodicSchedule
@@ -119,6 +144,10 @@ func New(deps Deps) http.Handler {
 		s.now = time.Now
 	}
 	s.csrf = newCSRFTokens(deps.AdminUser, deps.AdminPassword, s.now)
+	if deps.WebhookRate <= 0 {
+		deps.WebhookRate = 100
+	}
+	s.webhookLimit = newSourceLimiter(deps.WebhookRate, s.now)
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if deps.Cron != "" {
 		sched, err := worker.Schedule(deps.Cron)
@@ -176,6 +205,8 @@ var (
 	errWebhookUnauthorized = errors.New("missing or invalid X-Webhook-Secret or X-Webhook-Signature")
 	// errAdminUnauthorized: 401 with a basic-auth challenge.
 	errAdminUnauthorized = errors.New("admin credentials required")
+	// errTooManyHints: 429, a source sent more than its rate of hints.
+	errTooManyHints = errors.New("too many webhook requests from this address: slow down (see Retry-After)")
 	// errAdminLoopbackOnly: 403, no admin credentials are configured and
 	// the client is not on loopback.
 	errAdminLoopbackOnly = errors.New("admin routes are served to loopback clients only while ADMIN_USER and ADMIN_PASSWORD are not set")
@@ -218,6 +249,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status, msg = http.StatusBadRequest, br.msg
 	case errors.As(err, &tl):
 		status, msg = http.StatusRequestEntityTooLarge, tl.msg
+	case errors.Is(err, errTooManyHints):
+		status, msg = http.StatusTooManyRequests, err.Error()
 	case errors.Is(err, errUnsupportedMedia):
 		status, msg = http.StatusUnsupportedMediaType, err.Error()
 	case errors.Is(err, errWebhookUnauthorized):
@@ -232,6 +265,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	default:
 		s.deps.Logger.ErrorContext(c.Request().Context(), "request failed",
 			slog.String("path", c.Request().URL.Path), slog.String("error", err.Error()))
+		if s.deps.Errors != nil {
+			s.deps.Errors.CaptureError(c.Request().Context(), err, map[string]string{
+				"http.method": c.Request().Method, "http.route": c.Path(),
+			})
+		}
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)

@@ -49,7 +49,32 @@ const (
 // answers 202 once the hints and their jobs are committed. It never calls
 // Knack: a hint only makes a worker fetch the record with our own key.
 func (s *Server) handleWebhook(c echo.Context) error {
+	err := s.webhook(c)
+	if s.deps.Metrics != nil && err != nil {
+		var br *badRequest
+		var tl *tooLarge
+		switch {
+		case errors.Is(err, errWebhookUnauthorized):
+			s.deps.Metrics.HintRejected("unauthorized")
+		case errors.As(err, &br):
+			s.deps.Metrics.HintRejected("bad_request")
+		case errors.As(err, &tl):
+			s.deps.Metrics.HintRejected("too_large")
+		case errors.Is(err, errUnsupportedMedia):
+			s.deps.Metrics.HintRejected("unsupported_media")
+		case errors.Is(err, errTooManyHints):
+			s.deps.Metrics.HintRejected("rate_limited")
+		}
+	}
+	return err
+}
+
+func (s *Server) webhook(c echo.Context) error {
 	req := c.Request()
+	if ok, retry := s.webhookLimit.allow(req.RemoteAddr); !ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+		return errTooManyHints
+	}
 	if !isJSONMediaType(req.Header.Get(echo.HeaderContentType)) {
 		return errUnsupportedMedia
 	}
@@ -68,6 +93,15 @@ func (s *Server) handleWebhook(c echo.Context) error {
 	}
 	if err := s.deps.Hints.Accept(req.Context(), hints); err != nil {
 		return fmt.Errorf("accept %d webhook hints: %w", len(hints), err)
+	}
+	if s.deps.Metrics != nil {
+		byObject := map[string]int{}
+		for _, h := range hints {
+			byObject[h.Object]++
+		}
+		for object, n := range byObject {
+			s.deps.Metrics.HintAccepted(object, n)
+		}
 	}
 	return c.JSON(http.StatusAccepted, map[string]int{"accepted": len(hints)})
 }

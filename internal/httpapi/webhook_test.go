@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"riverqueue.com/riverui"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"knacksync/internal/dbtest"
+	"knacksync/internal/metrics"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/worker"
@@ -62,6 +64,10 @@ func setup(t *testing.T, edit ...func(*Deps)) *testBundle {
 		AdminPassword: "admin-password-123",
 		Status:        store.New(pool),
 		Cron:          "0 2 * * *",
+		// The real metrics and River UI handlers, so that the route-table
+		// test sees them behind admin auth.
+		MetricsHandler: metrics.New(metrics.Options{}).Handler(),
+		RiverUI:        mustRiverUI(t, client, logger),
 	}
 	for _, f := range edit {
 		f(&deps)
@@ -562,4 +568,13 @@ func FuzzSignature(f *testing.F) {
 			}
 		}
 	})
+}
+
+func mustRiverUI(t *testing.T, client *river.Client[pgx.Tx], logger *slog.Logger) http.Handler {
+	t.Helper()
+	h, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(client, nil), Logger: logger, Prefix: "/riverui"})
+	if err != nil {
+		t.Fatalf("river ui: %v", err)
+	}
+	return h
 }
