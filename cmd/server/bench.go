@@ -23,15 +23,17 @@ import (
 
 func runBench(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: name a scenario: sweep, webhooks")
+		return fmt.Errorf("bench: name a scenario: sweep, webhooks, soak")
 	}
 	switch args[0] {
 	case "sweep":
 		return benchSweep(ctx, e, args[1:])
 	case "webhooks":
 		return benchWebhooks(ctx, e, args[1:])
+	case "soak":
+		return benchSoak(ctx, e, args[1:])
 	}
-	return fmt.Errorf("bench: unknown scenario %q (known: sweep, webhooks)", args[0])
+	return fmt.Errorf("bench: unknown scenario %q (known: sweep, webhooks, soak)", args[0])
 }
 
 // benchSweep measures a first full sweep into a fresh database and a second

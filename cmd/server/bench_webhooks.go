@@ -32,6 +32,7 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 	clients := fs.Int("clients", 32, "concurrent senders")
 	changes := fs.Int("changes", 50, "changes made in Knack for the hint → row latency")
 	latency := fs.Duration("latency", 100*time.Millisecond, "simulated Knack latency per request")
+	keep := fs.Bool("keep", false, "keep the bench database afterwards")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,7 +60,11 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer dropDatabase(context.WithoutCancel(ctx), dbCfg, name, pool)
+	if !*keep {
+		defer dropDatabase(context.WithoutCancel(ctx), dbCfg, name, pool)
+	} else {
+		fmt.Fprintf(e.stderr, "bench database: %s\n", name)
+	}
 	if _, err := dbmigrate.Migrate(ctx, pool, logger); err != nil {
 		return err
 	}
@@ -141,7 +146,13 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 		}
 		visible = append(visible, time.Since(start))
 	}
-	fmt.Fprintf(e.stdout, "  hint → row       p50 %s  p99 %s (%d changes, Knack latency %s)\n", pct(visible, 50), pct(visible, 99), *changes, *latency)
+	fmt.Fprintf(e.stdout, "  hint → row       p50 %s  p99 %s  max %s (%d changes, Knack latency %s)\n",
+		pct(visible, 50), pct(visible, 99), pct(visible, 100), *changes, *latency)
+	var jobs, failedAttempts int
+	if err := pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(coalesce(array_length(errors, 1), 0)), 0)
+		FROM knacksync.river_job WHERE kind = 'knack_hints'`).Scan(&jobs, &failedAttempts); err == nil {
+		fmt.Fprintf(e.stdout, "  hints jobs       %d, failed attempts %d\n", jobs, failedAttempts)
+	}
 	return nil
 }
 

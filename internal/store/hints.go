@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,11 +26,41 @@ func (s *Store) RecordHints(ctx context.Context, tx pgx.Tx, hints []Hint, now ti
 	for i, h := range hints {
 		objects[i], ids[i], events[i] = h.Object, h.RecordID, h.Event
 	}
+	if _, err := tx.Exec(ctx, s.stmt("hints", "accept_lock"), pgx.NamedArgs{"objects": uniq(objects)}); err != nil {
+		return fmt.Errorf("record hints: %w", err)
+	}
 	_, err := tx.Exec(ctx, s.stmt("hints", "record"), pgx.NamedArgs{"objects": objects, "record_ids": ids, "events": events, "now": now})
 	if err != nil {
 		return fmt.Errorf("record hints: %w", err)
 	}
 	return nil
+}
+
+func uniq(s []string) []string {
+	var out []string
+	for _, v := range s {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// HintsSettled is a hints job's last look: it waits for the transactions
+// still recording hints for object, then says whether any hint is left.
+func (s *Store) HintsSettled(ctx context.Context, object string) (bool, error) {
+	var left int
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		st := s.section("hints", "settled")
+		if _, err := tx.Exec(ctx, st[0].sql, pgx.NamedArgs{"object": object}); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, st[1].sql, pgx.NamedArgs{"object": object}).Scan(&left)
+	})
+	if err != nil {
+		return false, fmt.Errorf("hints settled %s: %w", object, err)
+	}
+	return left == 0, nil
 }
 
 // PendingHint is a stored hint and the version the worker read.

@@ -17,7 +17,7 @@ import (
 )
 
 func (b *testBundle) hintsWorker() *worker.HintsWorker {
-	return &worker.HintsWorker{Syncer: b.syncer, Locker: b.store, Logger: b.logger, Now: b.clock.Now}
+	return &worker.HintsWorker{Syncer: b.syncer, Locker: b.store, Store: b.store, Logger: b.logger, Now: b.clock.Now}
 }
 
 func TestHintsWorker(t *testing.T) {

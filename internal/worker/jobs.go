@@ -15,20 +15,19 @@ var activeStates = []rivertype.JobState{
 }
 
 // HintsArgs asks for an object's pending hints to be fetched and applied.
-// One per object is waiting or running at a time; the worker loops until
-// the object has no hint left, so a hint that arrives while it runs is
-// taken by the same job (and a periodic check catches the last instant).
+// It is not a River unique job (a unique job also counts a running one, and
+// a hint that lands just after that job's last look would wait): the
+// webhook adds a job unless one is waiting, which it locks so that it
+// cannot start before the hint commits (Hints.Accept).
 type HintsArgs struct {
-	Object string `json:"object" river:"unique"`
+	Object string `json:"object"`
 }
 
 // Kind implements river.JobArgs.
 func (HintsArgs) Kind() string { return "knack_hints" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
-func (HintsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: activeStates}}
-}
+func (HintsArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 20} }
 
 // SweepArgs asks for a full sweep (the nightly reconciliation, a catch-up
 // after downtime, or an operator's "sync now"). Only one waits or runs.

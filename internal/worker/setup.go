@@ -2,8 +2,10 @@ package worker
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -72,7 +74,7 @@ func NewRiverClient(d Deps) (*river.Client[pgx.Tx], error) {
 		return nil, err
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &HintsWorker{Syncer: d.Syncer, Locker: d.Store, Logger: d.Logger, Now: d.Now})
+	river.AddWorker(workers, &HintsWorker{Syncer: d.Syncer, Locker: d.Store, Store: d.Store, Logger: d.Logger, Now: d.Now})
 	river.AddWorker(workers, &SweepWorker{Syncer: d.Syncer, Observer: d.Observer, Logger: d.Logger, Now: d.Now})
 	river.AddWorker(workers, &CheckHintsWorker{Store: d.Store, Now: d.Now})
 	river.AddWorker(workers, &PollWorker{Syncer: d.Syncer, Fields: d.PollFields, Margin: d.PollMargin, Now: d.Now})
@@ -129,6 +131,9 @@ func CatchUp(ctx context.Context, st *store.Store, client *river.Client[pgx.Tx],
 	return reason, nil
 }
 
+//go:embed sql/waiting_hint_jobs.sql
+var waitingHintJobsSQL string
+
 // Hints accepts webhook hints durably: the hints and their jobs are written
 // in one transaction, so an accepted hint always has a job to take it.
 type Hints struct {
@@ -144,19 +149,40 @@ func (h *Hints) Accept(ctx context.Context, hints []store.Hint) error {
 		if err := h.Store.RecordHints(ctx, tx, hints, h.Now()); err != nil {
 			return err
 		}
-		seen := map[string]bool{}
-		var params []river.InsertManyParams
+		var objects []string
 		for _, hint := range hints {
-			if !seen[hint.Object] {
-				seen[hint.Object] = true
-				params = append(params, river.InsertManyParams{Args: HintsArgs{Object: hint.Object}})
+			if !slices.Contains(objects, hint.Object) {
+				objects = append(objects, hint.Object)
 			}
 		}
-		if _, err := h.Client.InsertManyTx(ctx, tx, params); err != nil {
-			return fmt.Errorf("enqueue hints: %w", err)
-		}
-		return nil
+		return enqueueHints(ctx, tx, h.Client, objects)
 	})
+}
+
+// enqueueHints adds a hints job, in tx, for each object that has none
+// waiting (and locks the waiting ones until tx commits: see the SQL).
+func enqueueHints(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], objects []string) error {
+	rows, err := tx.Query(ctx, waitingHintJobsSQL, objects)
+	if err != nil {
+		return fmt.Errorf("waiting hints jobs: %w", err)
+	}
+	waiting, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("waiting hints jobs: %w", err)
+	}
+	var params []river.InsertManyParams
+	for _, object := range objects {
+		if !slices.Contains(waiting, object) {
+			params = append(params, river.InsertManyParams{Args: HintsArgs{Object: object}})
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("enqueue hints: %w", err)
+	}
+	return nil
 }
 
 // EnqueueSweep asks for a sweep now; alreadyQueued is true when one was

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"knacksync/internal/store"
@@ -36,8 +37,15 @@ type HintsWorker struct {
 	river.WorkerDefaults[HintsArgs]
 	Syncer Syncer
 	Locker Locker
+	Store  *store.Store
 	Logger *slog.Logger
 	Now    func() time.Time
+}
+
+// NextRetry backs off 2, 4, 8 … seconds, at most a minute: a hint should
+// not wait River's default attempt⁴ seconds after a passing Knack blip.
+func (w *HintsWorker) NextRetry(job *river.Job[HintsArgs]) time.Time {
+	return w.Now().Add(time.Duration(min(1<<min(job.Attempt, 6), 60)) * time.Second)
 }
 
 // Work takes the object's hints until none is left. Passes for one object
@@ -63,7 +71,16 @@ func (w *HintsWorker) Work(ctx context.Context, job *river.Job[HintsArgs]) error
 			return outcome(err, w.Now())
 		}
 		if res.Hints == 0 {
-			return nil
+			// The last look waits for hints still being recorded: one that
+			// lands while this job finishes is taken, not stranded.
+			settled, err := w.Store.HintsSettled(ctx, job.Args.Object)
+			if err != nil {
+				return err
+			}
+			if settled {
+				return nil
+			}
+			continue
 		}
 		w.Logger.InfoContext(ctx, "hints applied", slog.String("object", job.Args.Object), slog.Int("hints", res.Hints),
 			slog.Int("fetches", res.Fetches), slog.Bool("swept", res.Swept), slog.Int("changed", res.Applied.Changed),
@@ -117,12 +134,9 @@ func (w *CheckHintsWorker) Work(ctx context.Context, job *river.Job[CheckHintsAr
 		return err
 	}
 	client := river.ClientFromContext[txType](ctx)
-	for _, object := range objects {
-		if _, err := client.Insert(ctx, HintsArgs{Object: object}, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return pgx.BeginFunc(ctx, w.Store.Pool(), func(tx pgx.Tx) error {
+		return enqueueHints(ctx, tx, client, objects)
+	})
 }
 
 // PollWorker polls objects with a modified-date field for changes that fire

@@ -32,3 +32,16 @@ SELECT cursor_at FROM knacksync.poll_cursors WHERE object = @object;
 -- name: set_cursor
 INSERT INTO knacksync.poll_cursors (object, cursor_at) VALUES (@object, @cursor_at)
 ON CONFLICT (object) DO UPDATE SET cursor_at = excluded.cursor_at;
+
+-- name: accept_lock
+-- Taken (shared) by every transaction that records hints, until it commits.
+SELECT pg_advisory_xact_lock_shared(hashtextextended('hints-accept:' || o, 0))
+FROM unnest(@objects::text[]) AS o ORDER BY o;
+
+-- name: settled
+-- A hints job's last look: the exclusive accept lock waits for every
+-- transaction still recording hints for the object, so a hint committed
+-- while the job was finishing is seen here, and one recorded after finds
+-- no waiting job and adds its own.
+SELECT pg_advisory_xact_lock(hashtextextended('hints-accept:' || @object, 0));
+SELECT count(*) FROM knacksync.hints WHERE object = @object;
