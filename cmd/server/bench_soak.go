@@ -90,23 +90,33 @@ func benchSoak(ctx context.Context, e env, args []string) error {
 	}
 	name := "knacksync_bench_" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	dbURL := withDatabase(cfg.DatabaseURL, name)
-	if *maxConns > 0 {
-		dbURL += "&pool_max_conns=" + strconv.Itoa(*maxConns)
-	}
-	pool, err := dbmigrate.Open(ctx, dbURL, true)
+	created, err := dbmigrate.Open(ctx, dbURL, true)
 	if err != nil {
 		return err
 	}
-	defer dropDatabase(context.WithoutCancel(ctx), dbCfg, name, pool)
+	defer dropDatabase(context.WithoutCancel(ctx), dbCfg, name, created)
+	if _, err := dbmigrate.Migrate(ctx, created, slog.New(slog.DiscardHandler)); err != nil {
+		return err
+	}
+	// The service's pool: as `serve` opens it, or of the size asked for.
+	pcfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return err
+	}
+	if *maxConns > 0 {
+		pcfg.MaxConns = int32(*maxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
 	// The bench's own queries do not take the service's connections.
-	watchPool, err := pgxpool.New(ctx, withDatabase(cfg.DatabaseURL, name)+"&pool_max_conns=2")
+	watchPool, err := pgxpool.New(ctx, dbURL+"&pool_max_conns=2")
 	if err != nil {
 		return err
 	}
 	defer watchPool.Close()
-	if _, err := dbmigrate.Migrate(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
-		return err
-	}
 	cfg.DatabaseURL = dbURL
 	cfg.KnackAPIURL, cfg.KnackAppID, cfg.KnackAPIKey = sim.URL(), sim.AppID(), sim.APIKey()
 	cfg.KnackRateLimit = float64(*rate)

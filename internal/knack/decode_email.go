@@ -47,6 +47,10 @@ func NormaliseEmail(s string) string {
 // empty label, and no white space, control, invisible formatting characters
 // or characters that only appear around an address ( <>()[],;:"\ ).
 func ValidEmail(s string) bool {
+	// RFC 5321 caps an address at 254 characters; the tables at 255.
+	if len(s) > 254 {
+		return false
+	}
 	at := strings.IndexByte(s, '@')
 	if at <= 0 || at != strings.LastIndexByte(s, '@') {
 		return false

@@ -15,9 +15,16 @@ type Establishment struct {
 	UseStandardYear *bool
 }
 
+// Querier runs a query: a pool, or a transaction (a batch's lookups run in
+// its own transaction, so that parallel batches never wait for a second
+// connection from the pool).
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // Establishments returns every establishment row.
-func (s *Store) Establishments(ctx context.Context) ([]Establishment, error) {
-	rows, err := s.pool.Query(ctx, s.stmt("lookups", "establishments"))
+func (s *Store) Establishments(ctx context.Context, q Querier) ([]Establishment, error) {
+	rows, err := q.Query(ctx, s.stmt("lookups", "establishments"))
 	if err != nil {
 		return nil, fmt.Errorf("load establishments: %w", err)
 	}
@@ -29,8 +36,8 @@ func (s *Store) Establishments(ctx context.Context) ([]Establishment, error) {
 }
 
 // Accounts returns the emails of the object_3 accounts with the given ids.
-func (s *Store) Accounts(ctx context.Context, ids []string) (map[string]string, error) {
-	rows, err := s.pool.Query(ctx, s.stmt("lookups", "accounts"), pgx.NamedArgs{"ids": ids})
+func (s *Store) Accounts(ctx context.Context, q Querier, ids []string) (map[string]string, error) {
+	rows, err := q.Query(ctx, s.stmt("lookups", "accounts"), pgx.NamedArgs{"ids": ids})
 	if err != nil {
 		return nil, fmt.Errorf("load accounts: %w", err)
 	}

@@ -102,7 +102,7 @@ func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o obj
 
 // project builds one batch from records (and deletions) and merges it.
 func (s *Syncer) project(ctx context.Context, tx pgx.Tx, runID int64, o object, inputs []input, deleted []string) (store.Result, error) {
-	lk, err := s.lookups(ctx, o, inputs)
+	lk, err := s.lookups(ctx, tx, o, inputs)
 	if err != nil {
 		return store.Result{}, err
 	}
@@ -120,9 +120,9 @@ func (s *Syncer) project(ctx context.Context, tx pgx.Tx, runID int64, o object, 
 	return res, nil
 }
 
-func (s *Syncer) lookups(ctx context.Context, o object, inputs []input) (lookups, error) {
+func (s *Syncer) lookups(ctx context.Context, tx pgx.Tx, o object, inputs []input) (lookups, error) {
 	var lk lookups
-	ests, err := s.store.Establishments(ctx)
+	ests, err := s.store.Establishments(ctx, tx)
 	if err != nil {
 		return lk, err
 	}
@@ -135,7 +135,7 @@ func (s *Syncer) lookups(ctx context.Context, o object, inputs []input) (lookups
 		for _, in := range inputs {
 			ids = append(ids, o.accounts(in.rec)...)
 		}
-		if lk.accounts, err = s.store.Accounts(ctx, ids); err != nil {
+		if lk.accounts, err = s.store.Accounts(ctx, tx, ids); err != nil {
 			return lk, err
 		}
 	}

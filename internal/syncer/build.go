@@ -25,7 +25,10 @@ func buildEstablishment(b *builder, in input, _ vespa.Context) {
 	row, issues := vespa.ProjectEstablishment(in.rec)
 	b.issues(issues)
 	b.record(in.rec.ID, false, "")
-	b.row("stg_establishments", establishmentCols, row.KnackID, row.Name, row.Status, row.PortalType, row.IsAustralian, row.UseStandardYear)
+	id := in.rec.ID
+	b.row("stg_establishments", establishmentCols, row.KnackID, b.fit(id, "establishments.name", row.Name, 255),
+		b.fit(id, "establishments.status", row.Status, 50), b.fit(id, "establishments.portal_type", row.PortalType, 50),
+		row.IsAustralian, row.UseStandardYear)
 }
 
 func buildResult(b *builder, in input, ctx vespa.Context) {
@@ -37,8 +40,11 @@ func buildResult(b *builder, in input, ctx vespa.Context) {
 	}
 	st := rows.Student
 	b.record(in.rec.ID, true, st.AcademicYear)
-	b.row("stg_students", studentCols, st.KnackID, st.Email, st.AcademicYear, st.Name, st.EstablishmentKnackID,
-		st.YearGroup, st.Course, st.Faculty, st.Group, st.Gender, date(st.CompletionDate), st.LastCycle)
+	id := in.rec.ID
+	b.row("stg_students", studentCols, st.KnackID, st.Email, st.AcademicYear, b.fit(id, "students.name", st.Name, 255),
+		st.EstablishmentKnackID, b.fit(id, "students.year_group", st.YearGroup, 50), b.fit(id, "students.course", st.Course, 100),
+		b.fit(id, "students.faculty", st.Faculty, 100), b.fit(id, "students.group", st.Group, 100),
+		b.fit(id, "students.gender", st.Gender, 50), date(st.CompletionDate), st.LastCycle)
 	for _, sc := range rows.Scores {
 		s := sc.Scores
 		b.row("stg_scores", scoreCols, in.rec.ID, sc.Cycle, s[0], s[1], s[2], s[3], s[4], s[5], date(sc.CompletionDate))
@@ -67,7 +73,7 @@ func buildStaff(b *builder, in input, ctx vespa.Context) {
 	b.issues(issues)
 	b.record(in.rec.ID, false, "")
 	if ok {
-		b.row("stg_staff", staffCols, row.KnackID, row.Email, row.Name, row.EstablishmentKnackID)
+		b.row("stg_staff", staffCols, row.KnackID, row.Email, b.fit(in.rec.ID, "staff_admins.name", row.Name, 255), row.EstablishmentKnackID)
 	}
 }
 
@@ -76,7 +82,7 @@ func buildSuperUser(b *builder, in input, _ vespa.Context) {
 	b.issues(issues)
 	b.record(in.rec.ID, false, "")
 	if ok {
-		b.row("stg_super_users", superUserCols, row.KnackID, row.Email, row.Name)
+		b.row("stg_super_users", superUserCols, row.KnackID, row.Email, b.fit(in.rec.ID, "super_users.name", row.Name, 255))
 	}
 }
 
@@ -98,11 +104,19 @@ func buildProfile(b *builder, in input, ctx vespa.Context) {
 	}
 	p := rows.Profile
 	b.record(in.rec.ID, true, p.AcademicYear)
-	b.row("stg_profiles", profileCols, in.rec.ID, p.Email, p.AcademicYear, p.StudentName, p.YearGroup, p.TutorGroup,
-		p.Attendance, p.PriorAttainment, p.UPN, p.UCI, p.CentreNumber, p.EstablishmentKnackID, p.EstablishmentName)
+	id := in.rec.ID
+	b.row("stg_profiles", profileCols, id, p.Email, p.AcademicYear, b.fit(id, "academic_profiles.student_name", p.StudentName, 255),
+		b.fit(id, "academic_profiles.year_group", p.YearGroup, 50), b.fit(id, "academic_profiles.tutor_group", p.TutorGroup, 50),
+		p.Attendance, p.PriorAttainment, b.fit(id, "academic_profiles.upn", p.UPN, 50), b.fit(id, "academic_profiles.uci", p.UCI, 50),
+		b.fit(id, "academic_profiles.centre_number", p.CentreNumber, 50), p.EstablishmentKnackID,
+		b.fit(id, "academic_profiles.establishment_name", p.EstablishmentName, 255))
 	for _, s := range rows.Subjects {
-		b.row("stg_subjects", subjectCols, in.rec.ID, s.Position, s.SubjectName, s.ExamType, s.ExamBoard, s.CurrentGrade,
-			s.TargetGrade, s.MinimumExpectedGrade, s.SubjectTargetGrade, s.EffortGrade, s.BehaviourGrade,
-			s.SubjectAttendance, s.OriginalRecordID)
+		grade := func(col, v string) string { return b.fit(id, "student_subjects."+col, v, 20) }
+		b.row("stg_subjects", subjectCols, id, s.Position, b.fit(id, "student_subjects.subject_name", s.SubjectName, 255),
+			b.fit(id, "student_subjects.exam_type", s.ExamType, 50), b.fit(id, "student_subjects.exam_board", s.ExamBoard, 50),
+			grade("current_grade", s.CurrentGrade), grade("target_grade", s.TargetGrade),
+			grade("minimum_expected_grade", s.MinimumExpectedGrade), grade("subject_target_grade", s.SubjectTargetGrade),
+			grade("effort_grade", s.EffortGrade), grade("behaviour_grade", s.BehaviourGrade),
+			s.SubjectAttendance, b.fit(id, "student_subjects.original_record_id", s.OriginalRecordID, 50))
 	}
 }

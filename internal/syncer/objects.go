@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"knacksync/internal/knack"
 	"knacksync/internal/store"
@@ -102,6 +103,22 @@ func (b *builder) issues(list []vespa.Issue) {
 	for _, is := range list {
 		b.batch.Issues = append(b.batch.Issues, store.Issue{RecordID: is.RecordID, Rule: is.Rule, Field: is.Field, Value: is.Value, Detail: is.Detail})
 	}
+}
+
+// fit cuts a text to the characters its column holds (the dashboard's
+// varchar limits) and reports the cut, so that an over-long value from
+// Knack never fails its batch.
+func (b *builder) fit(recordID, column, v string, limit int) string {
+	if utf8.RuneCountInString(v) <= limit {
+		return v
+	}
+	cut := []rune(v)
+	shown := string(cut[:min(len(cut), 200)])
+	b.batch.Issues = append(b.batch.Issues, store.Issue{
+		RecordID: recordID, Rule: vespa.RuleTooLong, Field: column, Value: shown,
+		Detail: fmt.Sprintf("%d characters cut to the column's %d", len(cut), limit),
+	})
+	return string(cut[:limit])
 }
 
 // row appends a staging row; columns are given once per table.

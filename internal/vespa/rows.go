@@ -31,7 +31,8 @@ const (
 	RuleDuplicate     = "duplicate"
 	RuleEstablishment = "unknown_establishment"
 	RuleSubject       = "bad_subject"
-	RuleValue         = "bad_value" // any other field that could not be read (attendance, prior attainment, ...)
+	RuleValue         = "bad_value"      // any other field that could not be read (attendance, prior attainment, ...)
+	RuleTooLong       = "value_too_long" // text cut to fit its column
 
 	// RuleAccount: an academic profile whose object_3 account is missing or
 	// has no valid email (rule 13); the profile gives no rows.
