@@ -160,21 +160,25 @@ func (h *Hints) Accept(ctx context.Context, hints []store.Hint) error {
 }
 
 // enqueueHints adds a hints job, in tx, for each object that has none
-// waiting (and locks the waiting ones until tx commits: see the SQL).
+// waiting. Requests that find none take the object's enqueue lock and look
+// again, so that a flood adds one job, not one per concurrent request.
 func enqueueHints(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], objects []string) error {
-	rows, err := tx.Query(ctx, waitingHintJobsSQL, objects)
-	if err != nil {
-		return fmt.Errorf("waiting hints jobs: %w", err)
+	missing, err := withoutWaitingJob(ctx, tx, objects)
+	if err != nil || len(missing) == 0 {
+		return err
 	}
-	waiting, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("waiting hints jobs: %w", err)
+	slices.Sort(missing)
+	for _, object := range missing {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('hints-enqueue:' || $1, 0))", object); err != nil {
+			return fmt.Errorf("enqueue hints: %w", err)
+		}
+	}
+	if missing, err = withoutWaitingJob(ctx, tx, missing); err != nil {
+		return err
 	}
 	var params []river.InsertManyParams
-	for _, object := range objects {
-		if !slices.Contains(waiting, object) {
-			params = append(params, river.InsertManyParams{Args: HintsArgs{Object: object}})
-		}
+	for _, object := range missing {
+		params = append(params, river.InsertManyParams{Args: HintsArgs{Object: object}})
 	}
 	if len(params) == 0 {
 		return nil
@@ -183,6 +187,25 @@ func enqueueHints(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], 
 		return fmt.Errorf("enqueue hints: %w", err)
 	}
 	return nil
+}
+
+// withoutWaitingJob returns the objects that have no hints job waiting.
+func withoutWaitingJob(ctx context.Context, tx pgx.Tx, objects []string) ([]string, error) {
+	rows, err := tx.Query(ctx, waitingHintJobsSQL, objects)
+	if err != nil {
+		return nil, fmt.Errorf("waiting hints jobs: %w", err)
+	}
+	waiting, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("waiting hints jobs: %w", err)
+	}
+	var out []string
+	for _, o := range objects {
+		if !slices.Contains(waiting, o) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 // EnqueueSweep asks for a sweep now; alreadyQueued is true when one was
