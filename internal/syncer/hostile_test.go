@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+
 	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
 	"knacksync/internal/store"
@@ -233,7 +235,9 @@ func TestHostileOverlongValues(t *testing.T) {
 			if n := count(t, b.pool, `SELECT count(*) FROM public.students WHERE email = 'bystander@hostile.example'`); n != 1 {
 				t.Errorf("the bystander on the same page was not stored")
 			}
-			reported := count(t, b.pool, `SELECT count(*) FROM knacksync.data_issues WHERE record_id = $1 AND field = $2`, id, c.field) > 0
+			// The issue names the Knack field, or the column it was cut for.
+			reported := count(t, b.pool, `SELECT count(*) FROM knacksync.data_issues WHERE record_id = $1 AND (field = $2 OR rule = $3)`,
+				id, c.field, vespa.RuleTooLong) > 0
 			var stored *string
 			rows, err := b.pool.Query(t.Context(), c.column, id)
 			if err != nil {
@@ -261,6 +265,9 @@ func TestHostileOverlongValues(t *testing.T) {
 				}
 				if utf8.RuneCountInString(*stored) > c.limit || !strings.HasPrefix(full, *stored) {
 					t.Errorf("stored %d characters that are not a prefix of the value", utf8.RuneCountInString(*stored))
+				}
+				if !reported {
+					t.Errorf("cut to %d characters without a data issue", utf8.RuneCountInString(*stored))
 				}
 				t.Logf("cut to %d characters; reported as a data issue: %v", utf8.RuneCountInString(*stored), reported)
 			case !reported:
@@ -308,5 +315,41 @@ func TestHostileHintLocksAndSweepInPoolOfFour(t *testing.T) {
 		t.Fatalf("sweep with two hint locks held in a pool of 4: %v after %s (%d of %d connections acquired)\n"+
 			"a page transaction waits for a second pooled connection (syncer.project → lookups → store.Establishments/Accounts on the pool, not the tx) that nobody releases",
 			err, time.Since(start).Round(time.Millisecond), st.AcquiredConns(), st.MaxConns())
+	}
+}
+
+// A megabyte of text where a number, a date or an address belongs is
+// reported, and the issue keeps a bounded excerpt of it: every open issue
+// is shown on the status page (up to 200 of them), so a kept megabyte
+// would make a page of hundreds of megabytes.
+func TestHostileMegabyteIssueValue(t *testing.T) {
+	t.Parallel()
+	b := crafted(t, options{})
+	mega := mustJSON(strings.Repeat("9 out of 10 ", 1<<20/12+1)[:1<<20])
+	id := oid(epoch, 1)
+	b.sim.Put("object_10", hostileResult(t, id, "mega.score@hostile.example", map[string]string{
+		vespa.Results.Scores[0][0].Key:   mega,
+		vespa.Results.CompletionDate.Key: mega,
+	}))
+	b.sweep(t)
+	rows, err := b.pool.Query(t.Context(), `SELECT rule, field, length(value) FROM knacksync.data_issues WHERE record_id = $1`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule, field string
+	var n int
+	found := 0
+	_, err = pgx.ForEachRow(rows, []any{&rule, &field, &n}, func() error {
+		found++
+		if n > 4<<10 {
+			t.Errorf("issue %s on %s keeps a value of %d characters", rule, field, n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 2 {
+		t.Errorf("%d issues for the record, want the score's and the date's", found)
 	}
 }
