@@ -101,8 +101,19 @@ func (b *builder) deleted(id string) {
 
 func (b *builder) issues(list []vespa.Issue) {
 	for _, is := range list {
-		b.batch.Issues = append(b.batch.Issues, store.Issue{RecordID: is.RecordID, Rule: is.Rule, Field: is.Field, Value: is.Value, Detail: is.Detail})
+		b.batch.Issues = append(b.batch.Issues, store.Issue{RecordID: is.RecordID, Rule: is.Rule, Field: is.Field, Value: shorten(is.Value), Detail: is.Detail})
 	}
+}
+
+// issueValueLimit is as much of an offending value as an issue keeps: enough
+// to recognise it, not a megabyte per record.
+const issueValueLimit = 200
+
+func shorten(v string) string {
+	if utf8.RuneCountInString(v) <= issueValueLimit {
+		return v
+	}
+	return string([]rune(v)[:issueValueLimit]) + "…"
 }
 
 // fit cuts a text to the characters its column holds (the dashboard's
@@ -113,9 +124,8 @@ func (b *builder) fit(recordID, column, v string, limit int) string {
 		return v
 	}
 	cut := []rune(v)
-	shown := string(cut[:min(len(cut), 200)])
 	b.batch.Issues = append(b.batch.Issues, store.Issue{
-		RecordID: recordID, Rule: vespa.RuleTooLong, Field: column, Value: shown,
+		RecordID: recordID, Rule: vespa.RuleTooLong, Field: column, Value: shorten(v),
 		Detail: fmt.Sprintf("%d characters cut to the column's %d", len(cut), limit),
 	})
 	return string(cut[:limit])
