@@ -30,7 +30,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":   {"HTTP server and River workers, until SIGINT/SIGTERM", runServe},
 		"migrate": {"apply the service's and River's migrations (safe to repeat or run concurrently)", runMigrate},
-		"bench":   {"performance scenarios that print figures: bench sweep", runBench},
+		"bench":   {"performance scenarios that print figures: bench sweep|webhooks|soak", runBench},
 		"demo":    {"simulator + service + first sweep + change hints, no Knack account needed", runDemo},
 		"sync":    {"one sweep now in the foreground (--object, --reproject, --confirm-deletes)", runSync},
 		"sim":     {"the Knack simulator with generated VESPA data", runSim},
