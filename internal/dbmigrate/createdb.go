@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,7 +30,17 @@ func Open(ctx context.Context, databaseURL string, create bool) (*pgxpool.Pool, 
 }
 
 func ping(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
-	pool, err := pgxpool.New(ctx, databaseURL)
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	// Pages applied in parallel, hint passes holding their locks, River's
+	// workers and the HTTP handlers share the pool: pgxpool's default (the
+	// larger of 4 and the CPUs) is too small. pool_max_conns in the URL wins.
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		cfg.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -41,10 +52,11 @@ func ping(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 }
 
 func createDatabase(ctx context.Context, databaseURL string) error {
-	cfg, err := pgx.ParseConfig(databaseURL)
+	pcfg, err := pgxpool.ParseConfig(databaseURL) // knows pool_* parameters
 	if err != nil {
 		return err
 	}
+	cfg := pcfg.ConnConfig
 	name := cfg.Database
 	cfg.Database = "postgres"
 	conn, err := pgx.ConnectConfig(ctx, cfg)

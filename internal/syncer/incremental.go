@@ -48,13 +48,31 @@ func (s *Syncer) ProcessHints(ctx context.Context, objectKey string) (HintsResul
 		return res, err
 	}
 	if pages := (live + knack.MaxRowsPerPage - 1) / knack.MaxRowsPerPage; len(pending) > max(pages, 1) {
-		run, err := s.Sweep(ctx, SweepOptions{Objects: []string{o.key}})
+		// Listing the object costs fewer requests than the fetches. It takes
+		// no sweep lock (a sweep's pages and these are ordered by request
+		// time in the mirror), so other objects' hints never wait for it.
+		// A listing cannot confirm a delete: delete hints stay, and the
+		// next pass fetches them.
+		runID, err := s.store.StartRun(ctx, store.KindIncremental, []string{o.key}, false, s.now())
 		if err != nil {
 			return res, err
 		}
-		res.Swept, res.RunID = true, run.ID
-		err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, o.key, pending) })
-		return res, err
+		res.Swept, res.RunID = true, runID
+		start := s.now()
+		err = s.listPages(ctx, runID, o, 1, nil)
+		if err == nil {
+			var listed []store.PendingHint
+			for _, h := range pending {
+				if h.Event != "delete" {
+					listed = append(listed, h)
+				}
+			}
+			err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, o.key, listed) })
+		}
+		if err == nil {
+			err = s.reprojectAll(ctx, runID)
+		}
+		return res, s.finishRun(ctx, runID, o.key, start, err)
 	}
 
 	fetched := s.now()
@@ -84,13 +102,7 @@ func (s *Syncer) ProcessHints(ctx context.Context, objectKey string) (HintsResul
 		return s.store.HintsDone(ctx, tx, o.key, pending)
 	})
 	if err == nil {
-		// Records the change asks to project again (a new winner, linked
-		// answers) are projected now, not at the next sweep.
-		for _, key := range Objects() {
-			if _, err = s.Reproject(ctx, runID, key, false); err != nil {
-				break
-			}
-		}
+		err = s.reprojectAll(ctx, runID)
 	}
 	return res, s.finishRun(ctx, runID, o.key, start, err)
 }
@@ -123,4 +135,15 @@ func (s *Syncer) fetchAll(ctx context.Context, object string, hints []store.Pend
 		return nil, nil, err
 	}
 	return recs, gone, nil
+}
+
+// reprojectAll projects the records that changes asked to project again (a
+// new winner, linked answers), now rather than at the next sweep.
+func (s *Syncer) reprojectAll(ctx context.Context, runID int64) error {
+	for _, key := range Objects() {
+		if _, err := s.Reproject(ctx, runID, key, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
