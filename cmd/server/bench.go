@@ -13,9 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"knacksync/internal/dbmigrate"
 	"knacksync/internal/knack/knacktest"
 	"knacksync/internal/knack/knacktest/vespagen"
 	"knacksync/internal/store"
@@ -66,23 +63,14 @@ func benchSweep(ctx context.Context, e env, args []string) error {
 	}
 	defer sim.Close()
 
-	// A fresh database next to the configured one.
-	dbCfg, err := pgx.ParseConfig(cfg.DatabaseURL)
+	dbURL, name, pool, drop, err := freshDatabase(ctx, cfg.DatabaseURL, logger)
 	if err != nil {
 		return err
 	}
-	name := "knacksync_bench_" + strconv.FormatInt(time.Now().Unix(), 10)
-	dbURL := withDatabase(cfg.DatabaseURL, name)
-	pool, err := dbmigrate.Open(ctx, dbURL, true)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if _, err := dbmigrate.Migrate(ctx, pool, logger); err != nil {
-		return err
-	}
-	if !*keep {
-		defer dropDatabase(context.WithoutCancel(ctx), dbCfg, name, pool)
+	if *keep {
+		defer pool.Close()
+	} else {
+		defer drop()
 	}
 
 	fmt.Fprintf(e.stdout, "bench sweep: scale %s, simulator at %d requests/s with %s latency, database %s\n\n", scale, *rate, *latency, name)
@@ -177,26 +165,6 @@ func written(run *store.Run) int64 {
 		}
 	}
 	return n
-}
-
-func withDatabase(url, name string) string {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return url
-	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
-}
-
-func dropDatabase(ctx context.Context, cfg *pgx.ConnConfig, name string, pool interface{ Close() }) {
-	pool.Close()
-	admin := cfg.Copy()
-	admin.Database = "postgres"
-	conn, err := pgx.ConnectConfig(ctx, admin)
-	if err != nil {
-		return
-	}
-	defer conn.Close(ctx)
-	_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 }
 
 func lastLines(s string, n int) string {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -19,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"knacksync/internal/dbmigrate"
 	"knacksync/internal/knack"
 	"knacksync/internal/knack/knacktest"
 	"knacksync/internal/knack/knacktest/vespagen"
@@ -84,20 +82,11 @@ func benchSoak(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
-	dbCfg, err := pgx.ParseConfig(cfg.DatabaseURL)
+	dbURL, _, _, drop, err := freshDatabase(ctx, cfg.DatabaseURL, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
-	name := "knacksync_bench_" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	dbURL := withDatabase(cfg.DatabaseURL, name)
-	created, err := dbmigrate.Open(ctx, dbURL, true)
-	if err != nil {
-		return err
-	}
-	defer dropDatabase(context.WithoutCancel(ctx), dbCfg, name, created)
-	if _, err := dbmigrate.Migrate(ctx, created, slog.New(slog.DiscardHandler)); err != nil {
-		return err
-	}
+	defer drop()
 	// The service's pool: as `serve` opens it, or of the size asked for.
 	pcfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
@@ -155,20 +144,11 @@ func benchSoak(ctx context.Context, e env, args []string) error {
 		return errors.New("bench soak: the generated data has no students")
 	}
 
-	addr, err := freeAddr()
+	base, stopServer, served, err := serveInProcess(ctx, e, cfg, logger, pool)
 	if err != nil {
 		return err
 	}
-	srvCtx, stopServer := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() {
-		served <- serve(srvCtx, env{getenv: e.getenv, stdout: &bytes.Buffer{}, stderr: e.stderr}, cfg, logger, pool, addr)
-	}()
-	defer func() { stopServer(); <-served }()
-	base := "http://" + addr
-	if err := waitHealthy(ctx, base); err != nil {
-		return err
-	}
+	defer stopServer()
 	sim.SetHook(base+"/webhooks/knack", cfg.WebhookSecret)
 
 	fmt.Fprintf(e.stdout, "bench soak: scale %s for %s; in Knack %.1f changes/s (each hinted by the simulator's hook), %.1f hints/s sent directly; "+

@@ -9,13 +9,9 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"knacksync/internal/dbmigrate"
 	"knacksync/internal/knack"
 	"knacksync/internal/knack/knacktest"
 	"knacksync/internal/knack/knacktest/vespagen"
@@ -51,24 +47,17 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
-	dbCfg, err := pgx.ParseConfig(cfg.DatabaseURL)
+	dbURL, name, pool, drop, err := freshDatabase(ctx, cfg.DatabaseURL, logger)
 	if err != nil {
 		return err
 	}
-	name := "knacksync_bench_" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	pool, err := dbmigrate.Open(ctx, withDatabase(cfg.DatabaseURL, name), true)
-	if err != nil {
-		return err
-	}
-	if !*keep {
-		defer dropDatabase(context.WithoutCancel(ctx), dbCfg, name, pool)
-	} else {
+	if *keep {
+		defer pool.Close()
 		fmt.Fprintf(e.stderr, "bench database: %s\n", name)
+	} else {
+		defer drop()
 	}
-	if _, err := dbmigrate.Migrate(ctx, pool, logger); err != nil {
-		return err
-	}
-	cfg.DatabaseURL = withDatabase(cfg.DatabaseURL, name)
+	cfg.DatabaseURL = dbURL
 	cfg.KnackAPIURL, cfg.KnackAppID, cfg.KnackAPIKey = sim.URL(), sim.AppID(), sim.APIKey()
 	cfg.KnackRateLimit = 10
 	cfg.WebhookSecret = "bench-webhook-secret-0123456789"
@@ -86,20 +75,11 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("initial sweep: %w", err)
 	}
 
-	addr, err := freeAddr()
+	base, stop, _, err := serveInProcess(ctx, e, cfg, logger, pool)
 	if err != nil {
 		return err
 	}
-	srvCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(srvCtx, env{getenv: e.getenv, stdout: &bytes.Buffer{}, stderr: e.stderr}, cfg, logger, pool, addr)
-	}()
-	defer func() { stop(); <-done }()
-	base := "http://" + addr
-	if err := waitHealthy(ctx, base); err != nil {
-		return err
-	}
+	defer stop()
 	sim.SetHook(base+"/webhooks/knack", cfg.WebhookSecret)
 
 	// 1. Hints accepted per second, and their latency.

@@ -2,7 +2,6 @@ package vespa
 
 import (
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -36,31 +35,3 @@ func australianRule() EstablishmentInfo {
 }
 
 func label(from, to int) string { return strconv.Itoa(from) + "/" + strconv.Itoa(to) }
-
-// Supersedes reports whether record A wins over record B when both give one
-// student (one email and academic year), DOMAIN.md rule 5: the later
-// completion date wins (a record without a date is older than any with one);
-// on a tie the larger record id wins. Knack ids are ObjectIds, 24 hex digits
-// that start with the creation time, so the larger one was created later;
-// ids are compared case-insensitively, a longer id being larger.
-func Supersedes(dateA *time.Time, idA string, dateB *time.Time, idB string) bool {
-	switch {
-	case dateA != nil && dateB == nil:
-		return true
-	case dateA == nil && dateB != nil:
-		return false
-	case dateA != nil && dateB != nil && !dateA.Equal(*dateB):
-		return dateA.After(*dateB)
-	}
-	return compareIDs(idA, idB) > 0
-}
-
-func compareIDs(a, b string) int {
-	if len(a) != len(b) {
-		if len(a) > len(b) {
-			return 1
-		}
-		return -1
-	}
-	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
-}

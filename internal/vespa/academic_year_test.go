@@ -46,29 +46,3 @@ func TestAcademicYear(t *testing.T) {
 		})
 	}
 }
-
-func TestSupersedes(t *testing.T) {
-	t.Parallel()
-	const lo, hi = "64f000000000000000000a01", "64F000000000000000000B02"
-	tests := []struct {
-		name         string
-		dateA, dateB *time.Time
-		idA, idB     string
-		want         bool
-	}{
-		{"later date", civil(2025, 10, 2), civil(2025, 10, 1), lo, hi, true},
-		{"earlier date", civil(2025, 10, 1), civil(2025, 10, 2), hi, lo, false},
-		{"tie, larger id (any case)", civil(2025, 10, 1), civil(2025, 10, 1), hi, lo, true},
-		{"tie, smaller id", civil(2025, 10, 1), civil(2025, 10, 1), lo, hi, false},
-		{"a date beats none", civil(2020, 1, 1), nil, lo, hi, true},
-		{"none loses to a date", nil, civil(2020, 1, 1), hi, lo, false},
-		{"no dates, larger id", nil, nil, hi, lo, true},
-		{"longer id is larger", nil, nil, "1" + lo, "f" + lo[1:], true},
-		{"same record", nil, nil, lo, lo, false},
-	}
-	for _, tt := range tests {
-		if got := Supersedes(tt.dateA, tt.idA, tt.dateB, tt.idB); got != tt.want {
-			t.Errorf("%s: Supersedes = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}

@@ -58,19 +58,12 @@ type projected struct {
 type golden struct {
 	Object  string
 	Records []projected
-	// Batch is ResolveStudentDuplicates over the object_10 records that
-	// gave rows: the ids kept and the losers' issues.
-	Batch *struct {
-		Winners []string
-		Losers  []Issue
-	} `json:",omitempty"`
 }
 
 func project(t *testing.T, f fixture) golden {
 	t.Helper()
 	ctx := f.context()
 	g := golden{Object: f.Object}
-	var results []ResultRows
 	for _, rec := range f.Records {
 		p := projected{Record: rec.ID}
 		switch f.Object {
@@ -82,7 +75,6 @@ func project(t *testing.T, f fixture) golden {
 			rows, p.Issues, p.OK = ProjectResult(rec, ctx)
 			if p.OK {
 				p.Rows = rows
-				results = append(results, rows)
 			}
 		case Questionnaires.Object:
 			var rows QuestionnaireRows
@@ -115,16 +107,6 @@ func project(t *testing.T, f fixture) golden {
 			t.Fatalf("fixture for unknown object %q", f.Object)
 		}
 		g.Records = append(g.Records, p)
-	}
-	if f.Object == Results.Object {
-		winners, losers := ResolveStudentDuplicates(results)
-		g.Batch = &struct {
-			Winners []string
-			Losers  []Issue
-		}{Losers: losers}
-		for _, w := range winners {
-			g.Batch.Winners = append(g.Batch.Winners, w.Student.KnackID)
-		}
 	}
 	return g
 }

@@ -45,8 +45,8 @@ const Cycles = 3
 //     fields of a later cycle hold last year's text exactly as the score
 //     fields do after a keep-and-refresh, so the same filter applies.
 //
-// Duplicates across records (rule 5) are settled by ResolveStudentDuplicates
-// within a batch and by the store against the database.
+// Duplicates across records (rule 5) are settled by the store's claims
+// engine (internal/store/sql/claims.sql), across batches and in the database.
 func ProjectResult(rec knack.Record, ctx Context) (ResultRows, []Issue, bool) {
 	f := Results
 	is := newIssues(f.Object, rec)
@@ -172,60 +172,6 @@ func readScore(rec knack.Record, f Field, is *issueList) (score *int, present bo
 		is.add(RuleScoreRounded, f, knack.DecodeText(rec, f.Key), fmt.Sprintf("score is not a whole number; rounded to %d", n))
 	}
 	return &n, true
-}
-
-// ResolveStudentDuplicates settles rule 5 within one batch of projected
-// object_10 records: of the records that give one student (email and
-// academic year), the one that Supersedes the others is kept and each other
-// is reported as a RuleDuplicate issue and dropped. The same record id seen
-// twice is one record: its later occurrence is kept, without an issue.
-// Winners keep their order in the batch, and so do the issues.
-func ResolveStudentDuplicates(batch []ResultRows) ([]ResultRows, []Issue) {
-	type student struct{ email, year string }
-	best := make(map[student]int, len(batch))
-	for i, r := range batch {
-		k := student{r.Student.Email, r.Student.AcademicYear}
-		j, seen := best[k]
-		if !seen || r.Student.KnackID == batch[j].Student.KnackID ||
-			Supersedes(r.Student.CompletionDate, r.Student.KnackID, batch[j].Student.CompletionDate, batch[j].Student.KnackID) {
-			best[k] = i
-		}
-	}
-	winners := make([]ResultRows, 0, len(best))
-	var losers []Issue
-	for i, r := range batch {
-		w := batch[best[student{r.Student.Email, r.Student.AcademicYear}]]
-		switch {
-		case best[student{r.Student.Email, r.Student.AcademicYear}] == i:
-			winners = append(winners, r)
-		case w.Student.KnackID == r.Student.KnackID:
-			// an earlier copy of the winning record
-		default:
-			losers = append(losers, Issue{
-				Object:   Results.Object,
-				RecordID: r.Student.KnackID,
-				Rule:     RuleDuplicate,
-				Field:    Results.Email.Key,
-				Value:    r.Student.Email,
-				Detail:   duplicateDetail(r.Student, w.Student),
-			})
-		}
-	}
-	return winners, losers
-}
-
-func duplicateDetail(loser, winner StudentRow) string {
-	why := "the same completion date and a larger record id"
-	switch {
-	case winner.CompletionDate != nil && loser.CompletionDate == nil:
-		why = "a completion date where this record has none"
-	case winner.CompletionDate != nil && !winner.CompletionDate.Equal(*loser.CompletionDate):
-		why = "a later completion date"
-	case winner.CompletionDate == nil:
-		why = "no completion date either and a larger record id"
-	}
-	return fmt.Sprintf("same student and academic year %s as record %s, which wins with %s; this record is not stored",
-		loser.AcademicYear, winner.KnackID, why)
 }
 
 func emailDetail(err error, who string) string {
