@@ -98,6 +98,19 @@ func (s *Store) HintsDone(ctx context.Context, tx pgx.Tx, object string, done []
 	return nil
 }
 
+// LiveAmong returns which of ids the mirror holds live for object.
+func (s *Store) LiveAmong(ctx context.Context, object string, ids []string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, s.stmt("hints", "live_among"), pgx.NamedArgs{"object": object, "ids": ids})
+	if err != nil {
+		return nil, fmt.Errorf("live records of %s: %w", object, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("live records of %s: %w", object, err)
+	}
+	return out, nil
+}
+
 // StaleHintObjects lists objects with hints older than older.
 func (s *Store) StaleHintObjects(ctx context.Context, older time.Time) ([]string, error) {
 	rows, err := s.pool.Query(ctx, s.stmt("hints", "stale_objects"), pgx.NamedArgs{"older": older})

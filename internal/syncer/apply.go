@@ -51,6 +51,9 @@ func (s *Syncer) ApplyFetched(ctx context.Context, runID int64, objectKey string
 func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o object, recs []knack.Record, deleted []string, fetched time.Time) (Applied, error) {
 	now := s.now()
 	out := Applied{Seen: len(recs), Deleted: len(deleted)}
+	if err := s.lockDeps(ctx, tx, o.key); err != nil {
+		return out, err
+	}
 	var fresh []store.Fresh
 	byID := make(map[string]knack.Record, len(recs))
 	if len(recs) > 0 {
@@ -113,11 +116,10 @@ func (s *Syncer) project(ctx context.Context, tx pgx.Tx, runID int64, o object, 
 	for _, id := range deleted {
 		b.deleted(id)
 	}
-	res, err := s.store.ApplyBatch(ctx, tx, b.done())
-	if err != nil {
-		return res, err
+	if err := s.setRefs(ctx, tx, o.key, inputs, deleted); err != nil {
+		return store.Result{}, err
 	}
-	return res, nil
+	return s.store.ApplyBatch(ctx, tx, b.done())
 }
 
 func (s *Syncer) lookups(ctx context.Context, tx pgx.Tx, o object, inputs []input) (lookups, error) {
@@ -167,6 +169,9 @@ func (s *Syncer) Reproject(ctx context.Context, runID int64, objectKey string, f
 		}
 		var res store.Result
 		err = s.retryTx(ctx, func(tx pgx.Tx) error {
+			if err := s.lockDeps(ctx, tx, o.key); err != nil {
+				return err
+			}
 			var err error
 			if res, err = s.project(ctx, tx, runID, o, inputs, nil); err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -43,36 +44,19 @@ func (s *Syncer) ProcessHints(ctx context.Context, objectKey string) (HintsResul
 	}
 	res.Hints = len(pending)
 
+	// A delete hint for a record the mirror does not hold (never seen, or
+	// already deleted) has nothing to delete: settled without a request.
+	pending, err = s.settleUnknownDeletes(ctx, o.key, pending)
+	if err != nil || len(pending) == 0 {
+		return res, err
+	}
+
 	live, err := s.store.LiveCount(ctx, o.key)
 	if err != nil {
 		return res, err
 	}
 	if pages := (live + knack.MaxRowsPerPage - 1) / knack.MaxRowsPerPage; len(pending) > max(pages, 1) {
-		// Listing the object costs fewer requests than the fetches. It takes
-		// no sweep lock (a sweep's pages and these are ordered by request
-		// time in the mirror), so other objects' hints never wait for it.
-		// A listing cannot confirm a delete: delete hints stay, and the
-		// next pass fetches them.
-		runID, err := s.store.StartRun(ctx, store.KindIncremental, []string{o.key}, false, s.now())
-		if err != nil {
-			return res, err
-		}
-		res.Swept, res.RunID = true, runID
-		start := s.now()
-		err = s.listPages(ctx, runID, o, 1, nil)
-		if err == nil {
-			var listed []store.PendingHint
-			for _, h := range pending {
-				if h.Event != "delete" {
-					listed = append(listed, h)
-				}
-			}
-			err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, o.key, listed) })
-		}
-		if err == nil {
-			err = s.reprojectAll(ctx, runID)
-		}
-		return res, s.finishRun(ctx, runID, o.key, start, err)
+		return res, s.listHinted(ctx, o, pending, &res)
 	}
 
 	fetched := s.now()
@@ -146,4 +130,72 @@ func (s *Syncer) reprojectAll(ctx context.Context, runID int64) error {
 		}
 	}
 	return nil
+}
+
+// listHinted settles hints by listing the object, when that costs fewer
+// requests than fetching each hinted record. It takes no sweep lock (a
+// sweep's pages and these are ordered by request time in the mirror), so
+// other objects' hints never wait for it. Every hint is settled: a listed
+// record is up to date; one the listing did not return is gone from Knack
+// or never was there. A listing alone cannot prove a delete (offset paging
+// can skip a record when another is deleted meanwhile), so a mirrored
+// record it missed is confirmed with a GET, as a sweep does.
+func (s *Syncer) listHinted(ctx context.Context, o object, pending []store.PendingHint, res *HintsResult) error {
+	runID, err := s.store.StartRun(ctx, store.KindIncremental, []string{o.key}, false, s.now())
+	if err != nil {
+		return err
+	}
+	res.Swept, res.RunID = true, runID
+	start := s.now()
+	err = s.listPages(ctx, runID, o, 1, nil)
+	if err == nil {
+		ids := make([]string, len(pending))
+		for i, h := range pending {
+			ids[i] = h.RecordID
+		}
+		var missed []string
+		if missed, err = s.store.StillMissing(ctx, o.key, ids, start); err == nil && len(missed) > 0 {
+			var a Applied
+			a, err = s.deleteConfirmed(ctx, runID, o, missed)
+			res.Fetches, res.Applied = len(missed), a
+		}
+	}
+	if err == nil {
+		err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, o.key, pending) })
+	}
+	if err == nil {
+		err = s.reprojectAll(ctx, runID)
+	}
+	return s.finishRun(ctx, runID, o.key, start, err)
+}
+
+// settleUnknownDeletes marks done the delete hints of records the mirror
+// does not hold live, and returns the other hints.
+func (s *Syncer) settleUnknownDeletes(ctx context.Context, object string, pending []store.PendingHint) ([]store.PendingHint, error) {
+	var deletes []string
+	for _, h := range pending {
+		if h.Event == "delete" {
+			deletes = append(deletes, h.RecordID)
+		}
+	}
+	if len(deletes) == 0 {
+		return pending, nil
+	}
+	live, err := s.store.LiveAmong(ctx, object, deletes)
+	if err != nil {
+		return nil, err
+	}
+	var keep, settled []store.PendingHint
+	for _, h := range pending {
+		if h.Event == "delete" && !slices.Contains(live, h.RecordID) {
+			settled = append(settled, h)
+		} else {
+			keep = append(keep, h)
+		}
+	}
+	if len(settled) == 0 {
+		return pending, nil
+	}
+	err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, object, settled) })
+	return keep, err
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"knacksync/internal/knack"
 	"knacksync/internal/store"
 )
 
@@ -193,22 +192,12 @@ func (s *Syncer) sweepDeletes(ctx context.Context, run *store.Run, o object) (he
 // deleteConfirmed fetches each id: a record that is gone loses its rows
 // (rule 11); one that is still there is applied like any fetched record.
 func (s *Syncer) deleteConfirmed(ctx context.Context, runID int64, o object, ids []string) (Applied, error) {
-	var gone []string
-	var alive []knack.Record
-	fetched := s.now()
-	for _, id := range ids {
-		rec, err := s.knack.Get(ctx, o.key, id)
-		switch {
-		case errors.Is(err, knack.ErrNotFound):
-			gone = append(gone, id)
-		case err != nil:
-			return Applied{}, fmt.Errorf("confirm delete %s/%s: %w", o.key, id, err)
-		default:
-			alive = append(alive, rec)
-		}
+	alive, gone, fetched, err := s.confirmGone(ctx, o, ids)
+	if err != nil {
+		return Applied{}, err
 	}
 	var a Applied
-	err := s.retryTx(ctx, func(tx pgx.Tx) error {
+	err = s.retryTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if a, err = s.applyFetched(ctx, tx, runID, o, alive, gone, fetched); err != nil {
 			return err
@@ -251,15 +240,23 @@ func (s *Syncer) ConfirmDeletes(ctx context.Context) (Applied, error) {
 		if err != nil {
 			return total, err
 		}
+		// Knack is asked again: a record restored since the sweep held it
+		// is applied, not deleted.
+		alive, gone, fetched, err := s.confirmGone(ctx, o, ids)
+		if err != nil {
+			_, _ = s.closeRun(ctx, runID, store.StatusFailed, err.Error())
+			return total, err
+		}
 		var a Applied
 		err = s.retryTx(ctx, func(tx pgx.Tx) error {
 			var err error
-			// The evidence is the sweep that held them: a fetch since
-			// that saw a record alive keeps it.
-			if a, err = s.applyFetched(ctx, tx, runID, o, nil, ids, h.CreatedAt); err != nil {
+			if a, err = s.applyFetched(ctx, tx, runID, o, alive, gone, fetched); err != nil {
 				return err
 			}
-			if err := s.store.RecordPage(ctx, tx, store.PageDone{RunID: runID, Object: o.key, Deleted: a.Deleted, Result: a.Result, Now: s.now()}); err != nil {
+			if err := s.store.RecordPage(ctx, tx, store.PageDone{
+				RunID: runID, Object: o.key, Requests: len(ids), Seen: a.Seen, Changed: a.Changed, Deleted: a.Deleted,
+				Result: a.Result, Now: s.now(),
+			}); err != nil {
 				return err
 			}
 			return s.store.DeletionsApplied(ctx, tx, h.ID, s.now())

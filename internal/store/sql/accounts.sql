@@ -16,11 +16,14 @@ WITH w AS (
 ), gone AS (
     DELETE FROM knacksync.accounts t USING stg_batch b WHERE b.deleted AND t.record_id = b.record_id
     RETURNING t.record_id
-), profiles AS (
-    -- Profiles that point at a changed account are projected again.
+), readers AS (
+    -- Records that read a changed, new or deleted account (a profile) are
+    -- projected again (rule 15): an indexed join on the refs, proportional
+    -- to the accounts that changed.
     UPDATE knacksync.records r SET projected_hash = NULL
-    FROM (SELECT record_id FROM w UNION ALL SELECT record_id FROM gone) c
-    WHERE r.object = @profiles_object AND r.projected_hash IS NOT NULL
-      AND r.data -> (@profiles_account_field || '_raw') @> jsonb_build_array(jsonb_build_object('id', c.record_id))
+    FROM knacksync.record_refs f
+    JOIN (SELECT record_id FROM w UNION ALL SELECT record_id FROM gone) c ON f.ref_id = c.record_id
+    WHERE f.ref_object = @object AND r.object = f.object AND r.record_id = f.record_id
+      AND r.projected_hash IS NOT NULL
 )
 SELECT 'accounts' AS tbl, (SELECT count(*) FROM w), 0, (SELECT count(*) FROM gone), 0, 0;

@@ -13,33 +13,34 @@ CREATE TEMP TABLE stg_establishments (
 ) ON COMMIT DROP;
 
 -- name: dependents
--- A changed academic-year rule or name changes what other records produce:
--- project their records again from the mirror.
+-- A school that is new, renamed or given another academic-year rule changes
+-- what other records produce (rule 15): the records that read it (results,
+-- profiles, staff: found through their refs) and, for a new year rule, the
+-- answers of its students are projected again in this pass.
 WITH changed AS (
     SELECT s.knack_id, e.id,
-           (e.is_australian, e.use_standard_year) IS DISTINCT FROM (s.is_australian, s.use_standard_year) AS year_rule
-    FROM stg_establishments s JOIN public.establishments e ON e.knack_id = s.knack_id
-    WHERE (e.is_australian, e.use_standard_year, e.name) IS DISTINCT FROM (s.is_australian, s.use_standard_year, s.name)
-), results AS (
+           e.id IS NOT NULL AND (e.is_australian, e.use_standard_year)
+               IS DISTINCT FROM (s.is_australian, s.use_standard_year) AS year_rule
+    FROM stg_establishments s LEFT JOIN public.establishments e ON e.knack_id = s.knack_id
+    WHERE e.id IS NULL
+       OR (e.is_australian, e.use_standard_year, e.name) IS DISTINCT FROM (s.is_australian, s.use_standard_year, s.name)
+), readers AS (
     UPDATE knacksync.records r SET projected_hash = NULL
-    FROM changed c
-    WHERE c.year_rule AND r.object = @results_object AND r.projected_hash IS NOT NULL
-      AND r.data -> (@results_establishment_field || '_raw') @> jsonb_build_array(jsonb_build_object('id', c.knack_id))
-), answers AS (
-    UPDATE knacksync.records r SET projected_hash = NULL
-    FROM changed c
-    JOIN public.students s ON s.establishment_id = c.id
-    JOIN knacksync.claims cl ON cl.object = @questionnaires_object AND split_part(cl.claim, '|', 2) = s.id::text
-    WHERE c.year_rule AND r.object = cl.object AND r.record_id = cl.record_id AND r.projected_hash IS NOT NULL
+    FROM knacksync.record_refs f
+    JOIN changed c ON f.ref_id = c.knack_id
+    WHERE f.ref_object = @object AND r.object = f.object AND r.record_id = f.record_id
+      AND r.projected_hash IS NOT NULL
 )
 UPDATE knacksync.records r SET projected_hash = NULL
 FROM changed c
-WHERE r.object = @profiles_object AND r.projected_hash IS NOT NULL
-  AND r.data -> (@profiles_establishment_field || '_raw') @> jsonb_build_array(jsonb_build_object('id', c.knack_id));
+JOIN public.students s ON s.establishment_id = c.id
+JOIN knacksync.claims cl ON cl.object = @questionnaires_object AND split_part(cl.claim, '|', 2) = s.id::text
+WHERE c.year_rule AND r.object = cl.object AND r.record_id = cl.record_id AND r.projected_hash IS NOT NULL;
 
 -- name: dependents
--- A school seen for the first time is what records reported with an
--- unknown establishment were waiting for.
+-- Records reported with an unknown establishment that is seen now (those
+-- whose refs were written before this table existed, or that name a school
+-- only in text).
 UPDATE knacksync.records r SET projected_hash = NULL
 FROM knacksync.data_issues d
 WHERE d.rule = 'unknown_establishment' AND r.object = d.object AND r.record_id = d.record_id

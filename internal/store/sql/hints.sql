@@ -23,8 +23,10 @@ WHERE h.object = @object AND h.record_id = d.record_id AND h.version = d.version
 -- Objects whose oldest hint waited longer than @older: their job was missed.
 SELECT object FROM knacksync.hints GROUP BY object HAVING min(last_at) < @older;
 
--- name: count
-SELECT count(*) FROM knacksync.hints WHERE object = @object;
+-- name: live_among
+-- Which of these records the mirror holds, not deleted.
+SELECT record_id FROM knacksync.records
+WHERE object = @object AND record_id = ANY(@ids) AND deleted_at IS NULL;
 
 -- name: cursor
 SELECT cursor_at FROM knacksync.poll_cursors WHERE object = @object;
