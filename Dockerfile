@@ -5,7 +5,11 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/server ./cmd/server
+# `server version` and the status page show these (fly deploy --build-arg
+# GIT_COMMIT=$(git rev-parse HEAD) --build-arg BUILD_TIME=$(date -u +%FT%TZ)).
+ARG GIT_COMMIT=""
+ARG BUILD_TIME=""
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X knacksync/internal/buildinfo.commit=${GIT_COMMIT} -X knacksync/internal/buildinfo.buildTime=${BUILD_TIME}" -o /out/server ./cmd/server
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/server /app/server

@@ -41,26 +41,6 @@ END
 $fn$;
 -- +goose StatementEnd
 
--- +goose StatementBegin
--- normalise_emails applies rule 1 (trim, lower-case) to emails already stored,
--- refusing when two rows would then share the (email, year) key.
-CREATE FUNCTION pg_temp.normalise_emails(tbl text, email_col text, year_col text, key_name text) RETURNS void
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    groups bigint;
-BEGIN
-    EXECUTE format(
-        'SELECT count(*) FROM (SELECT 1 FROM public.%1$I GROUP BY lower(btrim(%2$I)), %3$I HAVING count(*) > 1) g',
-        tbl, email_col, year_col) INTO groups;
-    IF groups > 0 THEN
-        RAISE EXCEPTION 'cannot keep unique key % on %(%, %) with emails normalised (trimmed, lower-case): % groups of existing rows share a key; merge them and run migrate again (nothing was changed)',
-            key_name, tbl, email_col, year_col, groups;
-    END IF;
-    EXECUTE format('UPDATE public.%1$I SET %2$I = lower(btrim(%2$I)) WHERE %2$I <> lower(btrim(%2$I))', tbl, email_col);
-END
-$fn$;
--- +goose StatementEnd
-
 CREATE TABLE IF NOT EXISTS public.establishments (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     knack_id varchar(50) NOT NULL,
@@ -236,9 +216,8 @@ CREATE TABLE IF NOT EXISTS public.sync_logs (
     metadata jsonb
 );
 
--- Rule 1 on the rows already there, before the keys that depend on it.
-SELECT pg_temp.normalise_emails('students', 'email', 'academic_year', 'students_email_academic_year_key');
-SELECT pg_temp.normalise_emails('academic_profiles', 'student_email', 'academic_year', 'academic_profiles_student_email_academic_year_key');
+-- Stored e-mails are never rewritten (rule 1: kept as Knack gave them; the
+-- sync compares them case-insensitively, see migration 00007).
 
 -- The natural keys of DOMAIN.md §3. Legacy constraint names are kept.
 SELECT pg_temp.ensure_unique('establishments', ARRAY['knack_id'], 'establishments_knack_id_key');
@@ -259,7 +238,6 @@ CREATE INDEX IF NOT EXISTS staff_admins_establishment_id_idx ON public.staff_adm
 CREATE INDEX IF NOT EXISTS academic_profiles_knack_record_id_idx ON public.academic_profiles (knack_record_id);
 
 DROP FUNCTION pg_temp.ensure_unique(text, text[], text);
-DROP FUNCTION pg_temp.normalise_emails(text, text, text, text);
 
 -- +goose Down
 -- The public tables belong to the dashboard: never dropped by a rollback.

@@ -20,17 +20,19 @@ import (
 
 func runBench(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: name a scenario: sweep, webhooks, soak")
+		return usageError{"bench: name a scenario: sweep, webhooks, stats, soak"}
 	}
 	switch args[0] {
 	case "sweep":
 		return benchSweep(ctx, e, args[1:])
 	case "webhooks":
 		return benchWebhooks(ctx, e, args[1:])
+	case "stats":
+		return benchStats(ctx, e, args[1:])
 	case "soak":
 		return benchSoak(ctx, e, args[1:])
 	}
-	return fmt.Errorf("bench: unknown scenario %q (known: sweep, webhooks, soak)", args[0])
+	return usageError{fmt.Sprintf("bench: unknown scenario %q (known: sweep, webhooks, stats, soak)", args[0])}
 }
 
 // benchSweep measures a first full sweep into a fresh database and a second
@@ -42,7 +44,7 @@ func benchSweep(ctx context.Context, e env, args []string) error {
 	rate := fs.Int("rate", 10, "Knack requests per second (simulator limit and client budget)")
 	latency := fs.Duration("latency", 300*time.Millisecond, "simulated Knack latency per request")
 	keep := fs.Bool("keep", false, "keep the bench database afterwards")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, logger, err := loadConfig(e)
@@ -143,6 +145,7 @@ func timeSync(ctx context.Context, env []string) (measure, error) {
 	// The child reports its own peak (the last line of its summary): a
 	// child's rusage would count this process's memory it was forked from.
 	_, peak, ok := strings.Cut(stdout.String(), "peak memory: ")
+	peak, _, _ = strings.Cut(peak, "\n") // more of the summary may follow
 	if mb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(peak), "MB")), 10, 64); ok && err == nil {
 		m.maxRSS = mb << 20
 	}

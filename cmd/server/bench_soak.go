@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"knacksync/internal/dbmigrate"
 	"knacksync/internal/knack"
 	"knacksync/internal/knack/knacktest"
 	"knacksync/internal/knack/knacktest/vespagen"
@@ -46,7 +47,7 @@ func benchSoak(ctx context.Context, e env, args []string) error {
 	seconds := fs.Int("seconds", 0, "")
 	interval := fs.Duration("interval", time.Minute, "")
 	hideFlags(fs, "seconds", "interval")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	total := time.Duration(*minutes) * time.Minute
@@ -88,7 +89,7 @@ func benchSoak(ctx context.Context, e env, args []string) error {
 	}
 	defer drop()
 	// The service's pool: as `serve` opens it, or of the size asked for.
-	pcfg, err := pgxpool.ParseConfig(dbURL)
+	pcfg, err := dbmigrate.ParseConfig(dbURL)
 	if err != nil {
 		return err
 	}

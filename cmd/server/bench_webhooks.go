@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"knacksync/internal/knack"
 	"knacksync/internal/knack/knacktest"
 	"knacksync/internal/knack/knacktest/vespagen"
@@ -29,7 +31,7 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 	changes := fs.Int("changes", 50, "changes made in Knack for the hint → row latency")
 	latency := fs.Duration("latency", 100*time.Millisecond, "simulated Knack latency per request")
 	keep := fs.Bool("keep", false, "keep the bench database afterwards")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, _, err := loadConfig(e)
@@ -101,11 +103,22 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 	}
 
 	// 2. A change in Knack → the simulator's hint → fetch → row visible.
+	// Changed records are this academic year's: last year's rows are
+	// history, which a change in Knack does not touch (it is reported).
+	rows, err := pool.Query(ctx, `SELECT knack_id FROM students
+		WHERE academic_year = (SELECT max(academic_year) FROM students) ORDER BY knack_id`)
+	if err != nil {
+		return err
+	}
+	current, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(current) == 0 {
+		return fmt.Errorf("current-year students to change: %d (%v)", len(current), err)
+	}
 	client := knack.New(knack.Config{BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 10})
 	f := vespa.Results
 	var visible []time.Duration
 	for i := range *changes {
-		id := ids[i%len(ids)]
+		id := current[i%len(current)]
 		group := fmt.Sprintf("bench %d", i)
 		start := time.Now()
 		if _, err := client.Update(ctx, f.Object, id, map[string]any{f.Group.Key: group}); err != nil {
@@ -201,9 +214,9 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func waitHealthy(ctx context.Context, base string) error {
+func waitReady(ctx context.Context, base string) error {
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -211,5 +224,5 @@ func waitHealthy(ctx context.Context, base string) error {
 			}
 		}
 	}
-	return fmt.Errorf("server at %s did not become healthy", base)
+	return fmt.Errorf("server at %s did not become ready", base)
 }

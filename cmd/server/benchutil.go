@@ -26,22 +26,33 @@ func freshDatabase(ctx context.Context, databaseURL string, logger *slog.Logger)
 	}
 	drop = func() {
 		pool.Close()
-		cfg, err := pgx.ParseConfig(withDatabase(databaseURL, "postgres"))
-		if err != nil {
-			return
-		}
-		conn, err := pgx.ConnectConfig(context.WithoutCancel(ctx), cfg)
-		if err != nil {
-			return
-		}
-		defer conn.Close(context.WithoutCancel(ctx))
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		_ = dropDatabase(context.WithoutCancel(ctx), databaseURL, name, true)
 	}
 	if _, err = dbmigrate.Migrate(ctx, pool, logger); err != nil {
 		drop()
 		return "", "", nil, nil, err
 	}
 	return dbURL, name, pool, drop, nil
+}
+
+// dropDatabase removes the database name on databaseURL's server. force
+// ends its sessions first; without it, a database in use is an error.
+func dropDatabase(ctx context.Context, databaseURL, name string, force bool) error {
+	cfg, err := dbmigrate.ParseConfig(withDatabase(databaseURL, "postgres"))
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	sql := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize()
+	if force {
+		sql += " WITH (FORCE)"
+	}
+	_, err = conn.Exec(ctx, sql)
+	return err
 }
 
 // withDatabase is url with another database name; credentials and
@@ -63,14 +74,18 @@ func serveInProcess(ctx context.Context, e env, cfg config.Config, logger *slog.
 	if err != nil {
 		return "", nil, nil, err
 	}
+	f, err := startFront(addr, logger)
+	if err != nil {
+		return "", nil, nil, err
+	}
 	srvCtx, cancel := context.WithCancel(ctx)
 	done = make(chan error, 1)
 	go func() {
-		done <- serve(srvCtx, env{getenv: e.getenv, stdout: &bytes.Buffer{}, stderr: e.stderr}, cfg, logger, pool, addr)
+		done <- serve(srvCtx, env{getenv: e.getenv, stdout: &bytes.Buffer{}, stderr: e.stderr}, cfg, logger, pool, f)
 	}()
 	stop = func() { cancel(); <-done }
 	base = "http://" + addr
-	if err := waitHealthy(ctx, base); err != nil {
+	if err := waitReady(ctx, base); err != nil {
 		stop()
 		return "", nil, nil, fmt.Errorf("serve in process: %w", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -142,6 +143,34 @@ func TestBrowserStatusPage(t *testing.T) {
 	if err != nil || len(objects) != 7 {
 		t.Fatalf("%d object rows (%v), want 7", len(objects), err)
 	}
+	// Objects by name, the Knack id beside it, for a data manager.
+	if name, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#objects tr[data-object="object_10"] td`))); err != nil || name != "Results (object_10)" {
+		t.Errorf("object_10's name = %q (%v), want Results (object_10)", name, err)
+	}
+	// The links: River UI, the issues as CSV (fetched: every issue, with
+	// a header), the favicon.
+	links, err := chromedp.Run(ctx, chromedp.AttributesAll(chromedp.CSSAll(`#riverui, #issues-csv, link[rel="icon"]`)))
+	if err != nil || len(links) != 3 {
+		t.Fatalf("links %v (%v), want River UI, CSV and icon", links, err)
+	}
+	for _, l := range links {
+		href := l["href"]
+		if href != "/riverui/" && href != "/issues.csv" && href != "/favicon.svg" {
+			t.Errorf("unexpected link %q", href)
+		}
+	}
+	csvHeader, csvRows := fetchCSV(t, s.base+"/issues.csv", user, password)
+	if !strings.HasPrefix(csvHeader, "object,object_name,record_id,duplicate_of,rule,") {
+		t.Errorf("CSV header %q", csvHeader)
+	}
+	if want := s.count(t, "SELECT count(*) FROM knacksync.data_issues"); csvRows != want {
+		t.Errorf("CSV has %d issues, the database %d", csvRows, want)
+	}
+	if resp, err := http.Get(s.base + "/favicon.svg"); err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Errorf("favicon: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	bars, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("#durations rect")))
 	if err != nil || len(bars) != len(before) {
 		t.Errorf("%d chart bars (%v), want one per run (%d)", len(bars), err, len(before))
@@ -184,11 +213,44 @@ func TestBrowserStatusPage(t *testing.T) {
 	if newRun.status != "succeeded" {
 		t.Errorf("new run = %+v, want succeeded", newRun)
 	}
+	// With no run going, the page does not reload itself.
+	if n, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll(`meta[http-equiv="refresh"]`), chromedp.AtLeast(0))); err != nil || len(n) != 0 {
+		t.Errorf("refresh meta with no run going: %d (%v)", len(n), err)
+	}
 
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// The run's own page, from its link: per object, by name.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#runs tr[data-run-id="`+strconv.Itoa(newRun.id)+`"] a`)),
+		chromedp.WaitVisible(chromedp.ID("run-objects")),
+	); err != nil {
+		t.Fatalf("open run %d: %v", newRun.id, err)
+	}
+	if title, err := chromedp.Run(ctx, chromedp.Title()); err != nil || title != "knacksync run "+strconv.Itoa(newRun.id) {
+		t.Errorf("run page title = %q (%v)", title, err)
+	}
+	names, err := chromedp.Run(ctx, chromedp.EvaluateAsDevTools[[]string](`[...document.querySelectorAll("#run-objects tr[data-object] td:first-child")].map(td => td.textContent)`))
+	if err != nil || len(names) != 7 || !slices.Contains(names, "Results (object_10)") || !slices.Contains(names, "Academic profiles (object_112)") {
+		t.Errorf("run page objects = %q (%v), want the 7 by name", names, err)
+	}
+	if status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("run-status"))); err != nil || status != "succeeded" {
+		t.Errorf("run page status = %q (%v)", status, err)
+	}
+	if tables, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("#run-tables tr[data-table]"))); err != nil || len(tables) == 0 {
+		t.Errorf("run page: %d table rows (%v), want the tables the sweep wrote", len(tables), err)
+	}
+	runPNG, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(t.TempDir(), "run.png"), runPNG, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	shot := filepath.Join(t.TempDir(), "status.png")
 	if os.Getenv("UPDATE_SCREENSHOT") == "1" {
 		shot = filepath.Join("..", "..", "docs", "status.png")
@@ -243,4 +305,25 @@ func syncNow(t *testing.T, base, user, password string) int64 {
 		t.Fatalf("POST /api/sync: %d, %v", resp.StatusCode, err)
 	}
 	return got.JobID
+}
+
+// fetchCSV GETs the issues CSV with credentials: its header line and its
+// number of records.
+func fetchCSV(t *testing.T, url, user, password string) (header string, records int) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(resp.Body).ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("GET %s: %d rows, %v", url, len(rows), err)
+	}
+	return strings.Join(rows[0], ","), len(rows) - 1
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	addr := fs.String("addr", "", "listen address of the service (default 127.0.0.1:$PORT)")
 	scaleName := fs.String("scale", string(vespagen.Small), "generated data size: tiny, small or vespa")
 	activity := fs.Duration("activity", 15*time.Second, "change a record in the simulator this often (0: never)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, logger, err := loadConfig(e)
@@ -55,8 +56,14 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	}
 
 	// The demo's own database, next to the configured one, so that it never
-	// mixes generated data into a real one.
-	cfg.DatabaseURL = withDatabase(cfg.DatabaseURL, "knacksync_demo")
+	// mixes generated data into a real one; made afresh every time, since
+	// the simulator's data is generated anew (a previous demo's rows would
+	// show, and its missing records would be held as mass deletions).
+	demoDB := demoDatabase(cfg.DatabaseURL)
+	if err := dropDatabase(ctx, cfg.DatabaseURL, demoDB, false); err != nil {
+		return fmt.Errorf("demo: start from a fresh %s database (is another demo running?): %w", demoDB, err)
+	}
+	cfg.DatabaseURL = withDatabase(cfg.DatabaseURL, demoDB)
 	cfg.KnackAPIURL, cfg.KnackAppID, cfg.KnackAPIKey = sim.URL(), sim.AppID(), sim.APIKey()
 	if cfg.WebhookSecret == "" {
 		cfg.WebhookSecret = randomToken()
@@ -64,20 +71,25 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if cfg.AdminUser == "" {
 		cfg.AdminUser, cfg.AdminPassword = "demo", randomToken()[:12]
 	}
+	f, err := startFront(*addr, logger)
+	if err != nil {
+		return err
+	}
 	pool, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
+		_ = f.shutdown(context.WithoutCancel(ctx))
 		return err
 	}
 	defer pool.Close()
 
-	base := "http://" + *addr
+	base := "http://" + f.ln.Addr().String()
 	sim.SetHook(base+"/webhooks/knack", cfg.WebhookSecret)
 	fmt.Fprintf(e.stdout, "knacksync demo: Knack simulator (%s scale) at %s app_id=%s api_key=%s\n", scale, sim.URL(), sim.AppID(), sim.APIKey())
 	fmt.Fprintf(e.stdout, "knacksync demo: status page %s/ (user %s, password %s); the first sweep starts now\n", base, cfg.AdminUser, cfg.AdminPassword)
 	if *activity > 0 {
 		go changeRecords(ctx, sim, *activity)
 	}
-	return serve(ctx, e, cfg, logger, pool, *addr)
+	return serve(ctx, e, cfg, logger, pool, f)
 }
 
 // changeRecords edits a random student's group through the simulator's API
@@ -102,6 +114,17 @@ func changeRecords(ctx context.Context, sim *knacktest.Server, every time.Durati
 		group := strings.ToUpper(fmt.Sprintf("%d%c", 10+rng.IntN(4), 'A'+rune(rng.IntN(6))))
 		_, _ = client.Update(ctx, f.Object, rec.ID, map[string]any{f.Group.Key: group})
 	}
+}
+
+// demoDatabase is the demo's own database, next to DATABASE_URL's and
+// named after it: knacksync_demo for the default knacksync.
+func demoDatabase(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	name := strings.TrimPrefix(u.Path, "/")
+	if err != nil || name == "" || name == "postgres" {
+		name = "knacksync"
+	}
+	return name + "_demo"
 }
 
 func randomToken() string {

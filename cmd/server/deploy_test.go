@@ -68,8 +68,13 @@ func TestDockerfileBuildsAStaticBinaryThatStarts(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "server")
 	c := exec.Command("sh", "-c", strings.Replace(build, " -o /out/server ", " -o "+bin+" ", 1))
 	c.Dir = repoRoot
+	// The image build's ARGs, as `fly deploy --build-arg` passes them.
+	c.Env = append(os.Environ(), "GIT_COMMIT=0123abc", "BUILD_TIME=2026-12-03T10:00:00Z")
 	if o, err := c.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", build, err, o)
+	}
+	if o, err := exec.Command(bin, "version").Output(); err != nil || !strings.Contains(string(o), "commit 0123abc built 2026-12-03T10:00:00Z") {
+		t.Errorf("server version of the image build = %q (%v), want the build args' commit and time", o, err)
 	}
 	f, err := elf.Open(bin)
 	if err != nil {
@@ -92,7 +97,7 @@ func TestDockerfileBuildsAStaticBinaryThatStarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Process.Kill()
-	if err := waitHealthy(t.Context(), "http://"+addr); err != nil {
+	if err := waitReady(t.Context(), "http://"+addr); err != nil {
 		t.Fatal(err)
 	}
 	if code, _ := get(t, "http://"+addr+"/readyz"); code != http.StatusOK {

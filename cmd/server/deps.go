@@ -11,9 +11,12 @@ import (
 
 	"knacksync/internal/config"
 	"knacksync/internal/dbmigrate"
+	"knacksync/internal/dbtimeout"
 	"knacksync/internal/doctor"
 	"knacksync/internal/knack"
 	"knacksync/internal/store"
+	"knacksync/internal/syncer"
+	"knacksync/internal/worker"
 )
 
 // openDatabase connects, and in development creates and migrates the
@@ -30,7 +33,20 @@ func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 		}
 		url += sep + "default_query_exec_mode=simple_protocol"
 	}
-	pool, err := dbmigrate.Open(ctx, url, !cfg.Production())
+	tx, _ := doctor.PoolerMode(url, doctor.ServerFacts{})
+	var timeouts []func(*pgxpool.Config)
+	if !tx {
+		// Short statement and lock timeouts for HTTP requests, longer ones
+		// for sweeps and jobs (dbtimeout). Not behind a transaction pooler,
+		// where a session setting would reach other clients' transactions.
+		timeouts = append(timeouts, func(pc *pgxpool.Config) {
+			dbtimeout.Configure(pc, dbtimeout.Config{
+				Request:    dbtimeout.Timeouts{Statement: cfg.RequestStatementTimeout, Lock: cfg.RequestLockTimeout},
+				Background: dbtimeout.Timeouts{Statement: cfg.SyncStatementTimeout, Lock: cfg.SyncLockTimeout},
+			})
+		})
+	}
+	pool, err := dbmigrate.Open(ctx, url, !cfg.Production(), timeouts...)
 	if err != nil {
 		return nil, err
 	}
@@ -49,8 +65,19 @@ var errNoKnack = errors.New("KNACK_APP_ID and KNACK_API_KEY are not set: point t
 // requests take slots of the budget shared through Postgres (st), so that
 // every process of the service together stays under Knack's rate limit.
 //
-// onResponse, when not nil, hears of every response (metrics).
+// onResponse, when not nil, hears of every response (metrics). Every
+// request is counted in the day's ledger and kept above the quota reserve.
 func newKnackClient(cfg config.Config, logger *slog.Logger, st *store.Store, onResponse func(int, time.Duration)) (*knack.Client, error) {
+	return newMeteredKnackClient(cfg, logger, st, onResponse, newBudget(cfg, logger, st, nil))
+}
+
+// newBudget is the Knack quota budget of cfg over st.
+func newBudget(cfg config.Config, logger *slog.Logger, st *store.Store, warner worker.Warner) *worker.Budget {
+	return worker.NewBudget(st, worker.BudgetOptions{Reserve: cfg.KnackQuotaReserve, Objects: syncer.Objects(), Warner: warner, Logger: logger})
+}
+
+// newMeteredKnackClient is newKnackClient with the budget that meters it.
+func newMeteredKnackClient(cfg config.Config, logger *slog.Logger, st *store.Store, onResponse func(int, time.Duration), budget *worker.Budget) (*knack.Client, error) {
 	if !cfg.KnackConfigured() {
 		return nil, errNoKnack
 	}
@@ -67,5 +94,6 @@ func newKnackClient(cfg config.Config, logger *slog.Logger, st *store.Store, onR
 		Concurrency: int(cfg.KnackRateLimit*0.4) + 1,
 		Logger:      logger,
 		OnResponse:  onResponse,
+		Meter:       budget,
 	}), nil
 }

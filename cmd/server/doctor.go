@@ -14,7 +14,7 @@ import (
 func runDoctor(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("doctor", e)
 	timeout := fs.Duration("timeout", doctor.DefaultTimeout, "time limit for each check")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, cfgErr := config.Load(e.getenv)

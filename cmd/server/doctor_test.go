@@ -71,6 +71,7 @@ func (b *doctorBundle) want() []string {
 		"OK   database: " + config.RedactURL(b.dbURL) + ": PostgreSQL <version> (connected in <duration>)",
 		"OK   migrations: service and River migrations all applied (service schema at version <n>)",
 		"OK   river: knacksync.river_job present, River schema at version <n>",
+		"OK   statistics: no derived rows kept from before knacksync: every row is recomputed from the base tables",
 		"OK   pooler: direct connection or session pooler (LISTEN/NOTIFY works): River can LISTEN for new jobs",
 		"OK   knack: KNACK_API_KEY works: read a page of object_2 (4 records) from " + b.sim.URL() + " in <duration>",
 		`OK   fields: all 170 mapped fields of 7 objects exist in app "VESPA Academy" with the expected types`,
@@ -236,7 +237,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 						"database": {"FAIL database: postgres://postgres:xxxxx@127.0.0.1:6543/knacksync?sslmode=disable: failed to connect to `user=postgres database=knacksync`: <error>"},
 						"pooler":   {"WARN pooler: transaction pooler (port 6543): River runs poll-only (no LISTEN/NOTIFY); use the session pooler (port 5432) or a direct connection for prompt jobs"},
 					},
-					skipped("the database is unreachable", "migrations", "river"),
+					skipped("the database is unreachable", "migrations", "river", "statistics"),
 				)
 			},
 			wantErr: "doctor: 1 check failed",
@@ -249,6 +250,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 					"database":   {"OK   database: <url>: PostgreSQL <version> (connected in <duration>)"},
 					"migrations": {"FAIL migrations: no migrations applied (knacksync.schema_migrations does not exist): run `server migrate`"},
 					"river":      {"FAIL river: knacksync.river_job does not exist: run `server migrate`"},
+					"statistics": {"WARN statistics: not checked: the statistics tables do not exist yet (run `server migrate`)"},
 				}
 			},
 			wantErr: "doctor: 2 checks failed",
@@ -302,7 +304,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 			lines: func(*doctorBundle) map[string][]string {
 				return merge(
 					map[string][]string{"config": {`FAIL config: PORT: "eighty" is not a port number (0-65535); SYNC_CRON: "nightly" is not a cron schedule: expected exactly 5 fields, found 1: [nightly]`}},
-					skipped("the configuration is invalid", "database", "migrations", "river", "pooler", "knack", "fields", "quota", "webhook", "admin", "email", "sentry"),
+					skipped("the configuration is invalid", "database", "migrations", "river", "statistics", "pooler", "knack", "fields", "quota", "webhook", "admin", "email", "sentry"),
 				)
 			},
 			wantErr: "doctor: 1 check failed",

@@ -8,7 +8,7 @@ import (
 )
 
 func runMigrate(ctx context.Context, e env, args []string) error {
-	if err := newFlagSet("migrate", e).Parse(args); err != nil {
+	if err := parseFlags(newFlagSet("migrate", e), args); err != nil {
 		return err
 	}
 	cfg, logger, err := loadConfig(e)

@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"sync":    {"one sweep now in the foreground (--object, --reproject, --confirm-deletes)", runSync},
 		"sim":     {"the Knack simulator with generated VESPA data", runSim},
 		"doctor":  {"check configuration, database, pooler, Knack credentials and field map", runDoctor},
+		"version": {"module version, commit and build time", runVersion},
 	}
 }
 
@@ -46,20 +47,56 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) < 2 || args[1] == "help" || args[1] == "-h" || args[1] == "--help" {
 		usage(stderr, cmds)
 		if len(args) < 2 {
-			return errors.New("no command given")
+			return usageError{"no command given"}
 		}
 		return nil
+	}
+	if args[1] == "--version" || args[1] == "-version" {
+		return runVersion(ctx, e, args[2:])
 	}
 	cmd, ok := cmds[args[1]]
 	if !ok {
 		usage(stderr, cmds)
-		return fmt.Errorf("unknown command %q", args[1])
+		return usageError{fmt.Sprintf("unknown command %q", args[1])}
 	}
 	err := cmd.run(ctx, e, args[2:])
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	return err
+}
+
+// usageError is a mistake in the command line (an unknown command or flag,
+// a stray argument): the process exits 2, as flag-parsing tools do.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// exitCode is the process's exit status for run's error.
+func exitCode(err error) int {
+	var u usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &u):
+		return 2
+	}
+	return 1
+}
+
+// parseFlags parses a command's flags and refuses arguments that no flag
+// took: `server sync object_10` must not sweep everything.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s: unexpected argument %q (see `server %s -h`)", fs.Name(), fs.Arg(0), fs.Name())}
+	}
+	return nil
 }
 
 func usage(w io.Writer, cmds map[string]command) {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -32,7 +30,7 @@ import (
 func runServe(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("serve", e)
 	addr := fs.String("addr", "", "listen address (default :$PORT)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, logger, err := loadConfig(e)
@@ -42,16 +40,25 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if *addr == "" {
 		*addr = ":" + strconv.Itoa(cfg.Port)
 	}
-	pool, err := openDatabase(ctx, cfg, logger)
+	f, err := startFront(*addr, logger)
 	if err != nil {
 		return err
 	}
+	pool, err := connectWithRetry(ctx, cfg, logger)
+	if err != nil {
+		_ = f.shutdown(context.WithoutCancel(ctx))
+		if ctx.Err() != nil {
+			return nil // stopped before the database came
+		}
+		return err
+	}
 	defer pool.Close()
-	return serve(ctx, e, cfg, logger, pool, *addr)
+	return serve(ctx, e, cfg, logger, pool, f)
 }
 
-// serve runs the HTTP server and River until ctx ends (serve and demo).
-func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, addr string) error {
+// serve runs the service behind f, and River, until ctx ends (serve and
+// demo).
+func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, f *front) error {
 	st := store.New(pool)
 	sentry, err := notify.NewSentry(cfg.SentryDSN, cfg.Env, logger,
 		notify.WithCron(cfg.SyncCron),
@@ -82,50 +89,43 @@ func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, p
 	if err := riverUI.Start(ctx); err != nil {
 		return fmt.Errorf("river ui: %w", err)
 	}
+	// Concurrent webhook requests share transactions (group commit): each
+	// still gets its 202 only once its hints are durable.
+	hints := worker.NewGroupCommit(&worker.Hints{Pool: pool, Store: st, Client: riverClient, Now: time.Now}, hintCommitters, hintBatch)
+	defer hints.Close()
 	handler := httpapi.New(httpapi.Deps{
 		Logger:         logger,
 		Readiness:      readiness{pool},
 		Now:            time.Now,
 		WebhookSecret:  cfg.WebhookSecret,
 		Objects:        syncer.Objects(),
-		Hints:          &worker.Hints{Pool: pool, Store: st, Client: riverClient, Now: time.Now},
-		Sweeps:         sweeps{riverClient},
+		Hints:          hints,
+		Sweeps:         worker.SweepQueue{Store: st, Client: riverClient},
 		AdminUser:      cfg.AdminUser,
 		AdminPassword:  cfg.AdminPassword,
 		Status:         st,
+		Stats:          newStats(cfg, logger, pool),
 		Cron:           cfg.SyncCron,
 		Knack:          knackStats(kn),
 		WebhookRate:    cfg.WebhookRate,
+		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        m,
 		MetricsHandler: m.Handler(),
 		RiverUI:        riverUI,
 		Errors:         sentry,
 	})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", addr, err)
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	f.ready(handler)
 
 	riverErr := make(chan error, 1)
 	var riverStarted atomic.Bool
 	if working {
 		go func() { riverErr <- startRiver(ctx, cfg, logger, pool, st, riverClient, &riverStarted, m) }()
 	}
-	fmt.Fprintf(e.stdout, "knacksync serving on http://%s\n", ln.Addr())
-	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.Bool("workers", working))
+	fmt.Fprintf(e.stdout, "knacksync serving on http://%s\n", f.ln.Addr())
+	logger.Info("serving", slog.String("addr", f.ln.Addr().String()), slog.Bool("workers", working))
 
 	select {
-	case err := <-serveErr:
+	case err := <-f.serveErr:
 		return fmt.Errorf("http server: %w", err)
 	case err := <-riverErr:
 		if err != nil {
@@ -134,12 +134,12 @@ func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, p
 		<-ctx.Done()
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
+	logger.Info("shutting down: finishing requests in flight, then River's running jobs (up to 30 s; a sweep hands its work back and resumes on the next start); Ctrl-C again quits at once")
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	// Stop taking requests first, then let River finish (or hand back) jobs:
 	// an interrupted sweep resumes on the next start.
-	err = srv.Shutdown(stopCtx)
+	err = f.shutdown(stopCtx)
 	if riverStarted.Load() {
 		err = errors.Join(err, riverClient.Stop(stopCtx))
 	}
@@ -149,6 +149,13 @@ func serve(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, p
 	logger.Info("stopped")
 	return nil
 }
+
+// hintCommitters transactions record webhook hints at once, each with up
+// to hintBatch hints of the requests that waited meanwhile.
+const (
+	hintCommitters = 2
+	hintBatch      = 5000
+)
 
 // startRiver starts the workers once the database is migrated (in
 // production the release command migrates, and a machine may start first:
@@ -170,9 +177,21 @@ func startRiver(ctx context.Context, cfg config.Config, logger *slog.Logger, poo
 	if err := m.WatchRiver(ctx, client); err != nil {
 		logger.Warn("job metrics", slog.String("error", err.Error()))
 	}
+	// Held for the process's life: a sweep job this process runs is then
+	// known to be alive; one whose process died is resumed at once
+	// (worker.ResumeDeadSweeps) instead of after River's rescue delay.
+	releaseOwner, err := worker.HoldOwnerLock(ctx, st, client)
+	if err != nil {
+		return err
+	}
 	if err := client.Start(ctx); err != nil {
+		releaseOwner()
 		return fmt.Errorf("start river: %w", err)
 	}
+	go func() {
+		<-client.Stopped()
+		releaseOwner()
+	}()
 	started.Store(true)
 	// The process was down when the nightly sweep was due, or a sweep was
 	// interrupted: run it now.
@@ -187,7 +206,8 @@ func startRiver(ctx context.Context, cfg config.Config, logger *slog.Logger, poo
 // newRiver builds the River client. Without a Knack app to fetch from, it is
 // insert-only: hints are accepted and queued, and wait for a configuration.
 func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *store.Store, sentry *notify.Sentry, observer worker.Observer, m *metrics.Metrics) (*river.Client[pgx.Tx], *knack.Client, bool, error) {
-	kn, err := newKnackClient(cfg, logger, st, m.KnackResponse)
+	budget := newBudget(cfg, logger, st, sentry)
+	kn, err := newMeteredKnackClient(cfg, logger, st, m.KnackResponse, budget)
 	if errors.Is(err, errNoKnack) {
 		logger.Warn("no Knack app configured: webhooks are queued but nothing is fetched (set KNACK_APP_ID and KNACK_API_KEY, or run `server demo`)")
 		c, err := worker.NewClient(pool, logger, worker.ClientOptions{})
@@ -199,7 +219,10 @@ func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *st
 	if err := m.RegisterKnackQuota(metrics.KnackQuota(kn)); err != nil {
 		logger.Warn("quota metric", slog.String("error", err.Error()))
 	}
-	sy := syncer.New(st, kn, logger, time.Now, syncer.Config{MaxDeleteRatio: cfg.SyncMaxDeleteRatio, OnRunFinished: m.ObserveRun})
+	if err := m.RegisterKnackBudget(budget.Metrics); err != nil {
+		logger.Warn("budget metric", slog.String("error", err.Error()))
+	}
+	sy := syncer.New(st, kn, logger, time.Now, syncer.Config{MaxDeleteRatio: cfg.SyncMaxDeleteRatio, OnRunFinished: m.ObserveRun, Stats: newStats(cfg, logger, pool)})
 	// Behind a transaction pooler LISTEN/NOTIFY does not work: River polls.
 	pollOnly, reason := doctor.PoolerMode(cfg.DatabaseURL, doctor.ProbeServer(context.Background(), pool))
 	if pollOnly {
@@ -210,6 +233,7 @@ func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *st
 		Cron: cfg.SyncCron, PollOnly: pollOnly,
 		PollFields: cfg.PollFields, PollEvery: cfg.PollInterval, PollMargin: cfg.PollMargin,
 		ErrorHandler: sentry.RiverErrorHandler(), Middleware: []rivertype.Middleware{sentry.RiverMiddleware()},
+		Budget: budget,
 	})
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("river client: %w", err)
@@ -224,13 +248,6 @@ func knackStats(kn *knack.Client) httpapi.KnackStats {
 		return nil
 	}
 	return kn
-}
-
-// sweeps adapts River to the admin API's "sync now".
-type sweeps struct{ client *river.Client[pgx.Tx] }
-
-func (s sweeps) EnqueueSweep(ctx context.Context, reason string) (int64, bool, error) {
-	return worker.EnqueueSweep(ctx, s.client, reason)
 }
 
 // readiness is the database half of /readyz.

@@ -55,7 +55,7 @@ func TestServeNotReadyUntilMigrated(t *testing.T) {
 	// Production never migrates on start (the release command does).
 	env := map[string]string{
 		"DATABASE_URL": dbtest.EmptyURL(t), "APP_ENV": "production",
-		"WEBHOOK_SECRET": "0123456789abcdef0123", "ADMIN_USER": "admin", "ADMIN_PASSWORD": "pw",
+		"WEBHOOK_SECRET": "0123456789abcdef0123", "ADMIN_USER": "admin", "ADMIN_PASSWORD": "admin-password-1",
 		"KNACK_APP_ID": "app", "KNACK_API_KEY": "key",
 	}
 	srv, line := start(t, env, "serve", "--addr", "127.0.0.1:0")

@@ -19,7 +19,11 @@ import (
 // tools read: "knack simulator listening on URL app_id=ID api_key=KEY".
 func runSim(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("sim", e)
-	addr := fs.String("addr", "127.0.0.1:8081", "listen address (port 0 picks a free port)")
+	defaultAddr := "127.0.0.1:8081"
+	if port := e.getenv("PORT"); port != "" {
+		defaultAddr = "127.0.0.1:" + port
+	}
+	addr := fs.String("addr", defaultAddr, "listen address (default 127.0.0.1:$PORT, or :8081 without PORT; port 0 picks a free port)")
 	scaleName := fs.String("scale", string(vespagen.Small), "generated data size: tiny, small or vespa")
 	seed := fs.Int64("seed", 1, "seed of the generated data and of the injected faults")
 	dataDir := fs.String("data", "", "load records from this directory (object_N.json, optional schema.json) instead of generating")
@@ -30,11 +34,8 @@ func runSim(ctx context.Context, e env, args []string) error {
 	hookURL := fs.String("hook-url", "", "send change hints for API writes to this URL")
 	hookSecret := fs.String("hook-secret", "", "X-Webhook-Secret sent with change hints")
 	hookDrop := fs.Float64("hook-drop", 0, "share of change hints dropped")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("sim: unexpected argument %q", fs.Arg(0))
 	}
 	scaleSet := false
 	fs.Visit(func(f *flag.Flag) { scaleSet = scaleSet || f.Name == "scale" })

@@ -171,3 +171,17 @@ func TestSimListedInHelp(t *testing.T) {
 		t.Errorf("help lacks sim:\n%s", stderr.String())
 	}
 }
+
+// `server sim` listens on $PORT when no --addr is given.
+func TestSimListensOnPORT(t *testing.T) {
+	t.Parallel()
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := addr[strings.LastIndex(addr, ":")+1:]
+	_, line := start(t, map[string]string{"PORT": port}, "sim", "--scale", "tiny")
+	if m := simLine.FindStringSubmatch(line); m == nil || !strings.HasPrefix(m[1], "http://127.0.0.1:"+port+"/") {
+		t.Errorf("first line %q: want the simulator on PORT %s", line, port)
+	}
+}

@@ -35,7 +35,8 @@ func runSync(ctx context.Context, e env, args []string) error {
 	fs.Var(&objects, "object", "limit the sweep to this Knack object (repeatable, e.g. --object object_10)")
 	reproject := fs.Bool("reproject", false, "project every mirrored record again without calling Knack")
 	confirm := fs.Bool("confirm-deletes", false, "apply the deletions earlier sweeps held back")
-	if err := fs.Parse(args); err != nil {
+	statsOnly := fs.Bool("stats-only", false, "recompute the derived statistics from the database, without calling Knack")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, logger, err := loadConfig(e)
@@ -48,11 +49,14 @@ func runSync(ctx context.Context, e env, args []string) error {
 	}
 	defer pool.Close()
 	st := store.New(pool)
+	sts := newStats(cfg, logger, pool)
 
 	newSyncer := func(kn syncer.Knack) *syncer.Syncer {
-		return syncer.New(st, kn, logger, time.Now, syncer.Config{MaxDeleteRatio: cfg.SyncMaxDeleteRatio})
+		return syncer.New(st, kn, logger, time.Now, syncer.Config{MaxDeleteRatio: cfg.SyncMaxDeleteRatio, Stats: sts})
 	}
 	switch {
+	case *statsOnly:
+		return runStatsOnly(ctx, e.stdout, sts)
 	case *reproject:
 		run, err := newSyncer(nil).ReprojectAll(ctx, objects)
 		if run != nil {
@@ -81,6 +85,7 @@ func runSync(ctx context.Context, e env, args []string) error {
 	p.done()
 	if run != nil {
 		printSummary(e.stdout, run)
+		printRunStatistics(ctx, e.stdout, sts, run.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("sync failed: %w", err)
@@ -144,7 +149,10 @@ func printSummary(w io.Writer, run *store.Run) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\tinserted\tupdated\tdeleted\tunchanged\t")
+	// repaired: rows a full sweep fixed although Knack had not changed
+	// (another writer's drift); unowned: current-year rows no Knack record
+	// produces, left alone (docs/mapping.md, rule 16).
+	fmt.Fprintln(tw, "table\tinserted\tupdated\tdeleted\tunchanged\trepaired\tunowned\t")
 	names := make([]string, 0, len(run.Tables))
 	for n := range run.Tables {
 		names = append(names, n)
@@ -152,8 +160,16 @@ func printSummary(w io.Writer, run *store.Run) {
 	slices.Sort(names)
 	for _, n := range names {
 		c := run.Tables[n]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", n, c.Inserted, c.Updated, c.Deleted, c.Unchanged)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", n, c.Inserted, c.Updated, c.Deleted, c.Unchanged, c.Repaired, c.Unowned)
 	}
 	tw.Flush()
+	kept := 0
+	for _, p := range run.Progress {
+		kept += p.HistoryKept
+	}
+	if kept > 0 {
+		// Rule 11: deleted in Knack, rows of an earlier academic year kept.
+		fmt.Fprintf(w, "\nhistory kept: %d deleted records kept their rows of earlier academic years\n", kept)
+	}
 	fmt.Fprintf(w, "\npeak memory: %d MB\n", peakRSS()>>20)
 }

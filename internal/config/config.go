@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
 )
@@ -34,13 +36,20 @@ type Config struct {
 	KnackAppID     string
 	KnackAPIKey    string
 	KnackRateLimit float64
+	// KnackQuotaReserve is the share of the daily Knack quota the service
+	// never touches: the live app's (KNACK_QUOTA_RESERVE, default 0.5).
+	KnackQuotaReserve float64
 
 	WebhookSecret string
 	// WebhookRate is the webhook requests one source may send per second
 	// before it gets 429 (WEBHOOK_RATE_LIMIT).
-	WebhookRate   float64
-	AdminUser     string
-	AdminPassword string
+	WebhookRate float64
+	// TrustedProxies are the proxies whose Fly-Client-IP header names a
+	// request's source for the per-source limits (TRUSTED_PROXIES,
+	// comma-separated CIDRs; empty: the connection's address).
+	TrustedProxies []netip.Prefix
+	AdminUser      string
+	AdminPassword  string
 
 	SyncCron           string
 	SyncMaxDeleteRatio float64
@@ -51,10 +60,24 @@ type Config struct {
 	PollInterval time.Duration
 	PollMargin   time.Duration
 
+	// Database timeouts (statement_timeout, lock_timeout; 0: none) of
+	// HTTP requests (DATABASE_STATEMENT_TIMEOUT, DATABASE_LOCK_TIMEOUT)
+	// and of everything else: sweeps, hint passes, River, migrations on
+	// start (SYNC_STATEMENT_TIMEOUT, SYNC_LOCK_TIMEOUT).
+	RequestStatementTimeout time.Duration
+	RequestLockTimeout      time.Duration
+	SyncStatementTimeout    time.Duration
+	SyncLockTimeout         time.Duration
+
 	SentryDSN  string
 	SMTPURL    string
 	ReportFrom string
 	ReportTo   string
+
+	// StatsExcludeEmailDomains are the e-mail domains (lower case) whose
+	// students the national statistics leave out
+	// (STATS_EXCLUDE_EMAIL_DOMAINS, comma-separated; default vespa.academy).
+	StatsExcludeEmailDomains []string
 }
 
 // Production reports whether the service runs in production.
@@ -89,6 +112,12 @@ func Load(getenv func(string) string) (Config, error) {
 		ReportTo:      get("REPORT_TO", ""),
 	}
 
+	for _, d := range strings.Split(get("STATS_EXCLUDE_EMAIL_DOMAINS", "vespa.academy"), ",") {
+		if d = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(d), "@"))); d != "" {
+			c.StatsExcludeEmailDomains = append(c.StatsExcludeEmailDomains, d)
+		}
+	}
+
 	var err error
 	if c.Port, err = strconv.Atoi(get("PORT", "8080")); err != nil || c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("PORT: %q is not a port number (0-65535)", getenv("PORT")))
@@ -96,8 +125,30 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.KnackRateLimit, err = strconv.ParseFloat(get("KNACK_RATE_LIMIT", "10"), 64); err != nil || c.KnackRateLimit <= 0 {
 		errs = append(errs, fmt.Errorf("KNACK_RATE_LIMIT: %q is not a positive number of requests per second", getenv("KNACK_RATE_LIMIT")))
 	}
+	if c.KnackQuotaReserve, err = strconv.ParseFloat(strings.TrimSuffix(get("KNACK_QUOTA_RESERVE", "0.5"), "%"), 64); err != nil || c.KnackQuotaReserve < 0 || c.KnackQuotaReserve > 100 {
+		errs = append(errs, fmt.Errorf("KNACK_QUOTA_RESERVE: %q is not a share of the daily quota (0 to 1, or a percentage such as 50%%)", getenv("KNACK_QUOTA_RESERVE")))
+	} else if strings.HasSuffix(get("KNACK_QUOTA_RESERVE", ""), "%") || c.KnackQuotaReserve > 1 {
+		c.KnackQuotaReserve /= 100
+	}
 	if c.WebhookRate, err = strconv.ParseFloat(get("WEBHOOK_RATE_LIMIT", "100"), 64); err != nil || c.WebhookRate <= 0 {
 		errs = append(errs, fmt.Errorf("WEBHOOK_RATE_LIMIT: %q is not a positive number of requests per second", getenv("WEBHOOK_RATE_LIMIT")))
+	}
+	if c.TrustedProxies, err = parsePrefixes(get("TRUSTED_PROXIES", "")); err != nil {
+		errs = append(errs, err)
+	}
+	// Each name spelled out in a get call: the README test finds them so.
+	for _, d := range []struct {
+		dst         *time.Duration
+		name, value string
+	}{
+		{&c.RequestStatementTimeout, "DATABASE_STATEMENT_TIMEOUT", get("DATABASE_STATEMENT_TIMEOUT", "30s")},
+		{&c.RequestLockTimeout, "DATABASE_LOCK_TIMEOUT", get("DATABASE_LOCK_TIMEOUT", "10s")},
+		{&c.SyncStatementTimeout, "SYNC_STATEMENT_TIMEOUT", get("SYNC_STATEMENT_TIMEOUT", "30m")},
+		{&c.SyncLockTimeout, "SYNC_LOCK_TIMEOUT", get("SYNC_LOCK_TIMEOUT", "10m")},
+	} {
+		if *d.dst, err = time.ParseDuration(d.value); err != nil || *d.dst < 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration (0 for no limit)", d.name, d.value))
+		}
 	}
 	if c.SyncMaxDeleteRatio, err = strconv.ParseFloat(get("SYNC_MAX_DELETE_RATIO", "0.05"), 64); err != nil || c.SyncMaxDeleteRatio < 0 || c.SyncMaxDeleteRatio > 1 {
 		errs = append(errs, fmt.Errorf("SYNC_MAX_DELETE_RATIO: %q is not a share between 0 and 1", getenv("SYNC_MAX_DELETE_RATIO")))
@@ -157,11 +208,35 @@ func Load(getenv func(string) string) (Config, error) {
 		if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
 			errs = append(errs, errors.New("WEBHOOK_SECRET: use at least 16 characters in production"))
 		}
+		if c.AdminPassword != "" && utf8.RuneCountInString(c.AdminPassword) < minAdminPassword {
+			errs = append(errs, fmt.Errorf("ADMIN_PASSWORD: use at least %d characters in production (e.g. openssl rand -base64 24)", minAdminPassword))
+		}
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration:\n  %w", lineErrors(errs))
 	}
 	return c, nil
+}
+
+// parsePrefixes reads "172.16.0.0/12, fdaa::/16" (a bare address is a
+// prefix of its full length).
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return nil, fmt.Errorf("TRUSTED_PROXIES: %q is not an address or CIDR prefix", v)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // parsePollFields reads "object_10:field_9001,object_29:field_9002".
@@ -204,8 +279,14 @@ func (c Config) LogValue() slog.Value {
 		slog.String("knack_app_id", c.KnackAppID),
 		slog.String("knack_api_key", redact(c.KnackAPIKey)),
 		slog.Float64("knack_rate_limit", c.KnackRateLimit),
+		slog.Float64("knack_quota_reserve", c.KnackQuotaReserve),
 		slog.String("webhook_secret", redact(c.WebhookSecret)),
 		slog.Float64("webhook_rate_limit", c.WebhookRate),
+		slog.Any("trusted_proxies", c.TrustedProxies),
+		slog.Duration("database_statement_timeout", c.RequestStatementTimeout),
+		slog.Duration("database_lock_timeout", c.RequestLockTimeout),
+		slog.Duration("sync_statement_timeout", c.SyncStatementTimeout),
+		slog.Duration("sync_lock_timeout", c.SyncLockTimeout),
 		slog.String("admin_user", c.AdminUser),
 		slog.String("admin_password", redact(c.AdminPassword)),
 		slog.String("sync_cron", c.SyncCron),
@@ -219,6 +300,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("report_to", c.ReportTo),
 	)
 }
+
+// minAdminPassword is the shortest admin password production accepts: the
+// status page and River UI face the internet.
+const minAdminPassword = 12
 
 func redact(s string) string {
 	if s == "" {

@@ -29,7 +29,7 @@ func TestLoadDefaults(t *testing.T) {
 func TestLoadProblems(t *testing.T) {
 	t.Parallel()
 	prod := map[string]string{
-		"APP_ENV": "production", "WEBHOOK_SECRET": "0123456789abcdef", "ADMIN_USER": "admin", "ADMIN_PASSWORD": "pw",
+		"APP_ENV": "production", "WEBHOOK_SECRET": "0123456789abcdef", "ADMIN_USER": "admin", "ADMIN_PASSWORD": "correct-horse-battery",
 		"KNACK_APP_ID": "app", "KNACK_API_KEY": "key",
 	}
 	with := func(base map[string]string, kv ...string) map[string]string {
@@ -136,5 +136,28 @@ func TestLoadPollFields(t *testing.T) {
 	want := map[string]string{"object_10": "field_9001", "object_29": "field_9002"}
 	if fmt.Sprint(c.PollFields) != fmt.Sprint(want) || c.PollInterval != 2*time.Minute || c.PollMargin != 2*time.Hour {
 		t.Errorf("poll config = %v %v %v", c.PollFields, c.PollInterval, c.PollMargin)
+	}
+}
+
+// Production refuses a short admin password: the status page and River UI
+// face the internet.
+func TestProductionAdminPasswordLength(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"APP_ENV": "production", "WEBHOOK_SECRET": "0123456789abcdef", "ADMIN_USER": "admin",
+		"KNACK_APP_ID": "5b0c1d2e3f4a5b6c7d8e9f00", "KNACK_API_KEY": "0a1b2c3d-0000-0000-0000-000000000000",
+	}
+	for _, tt := range []struct {
+		password string
+		ok       bool
+	}{{"x", false}, {"elevenchars", false}, {"twelve-chars", true}} {
+		env["ADMIN_PASSWORD"] = tt.password
+		_, err := Load(func(k string) string { return env[k] })
+		if got := err == nil; got != tt.ok {
+			t.Errorf("ADMIN_PASSWORD of %d characters: error %v, want accepted=%v", len(tt.password), err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "ADMIN_PASSWORD: use at least 12 characters") {
+			t.Errorf("error %q does not say why", err)
+		}
 	}
 }

@@ -112,6 +112,9 @@ func newProvider(pool *pgxpool.Pool) (*goose.Provider, interface{ Close() error 
 	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS,
 		goose.WithTableName(Schema+".schema_migrations"),
 		goose.WithDisableGlobalRegistry(true),
+		// A migration numbered below the database's version (written
+		// while a later one was already deployed) is applied, not refused.
+		goose.WithAllowOutofOrder(true),
 	)
 	if err != nil {
 		db.Close()

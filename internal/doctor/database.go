@@ -24,7 +24,7 @@ const minServerVersion = 15
 // The pool it leaves in the session serves the checks that follow.
 func checkDatabase(ctx context.Context, s *session) []Result {
 	where := config.RedactURL(s.cfg.DatabaseURL)
-	pcfg, err := pgxpool.ParseConfig(s.cfg.DatabaseURL)
+	pcfg, err := dbmigrate.ParseConfig(s.cfg.DatabaseURL)
 	if err != nil {
 		return []Result{fail("%s: %s", where, s.errText(err))}
 	}

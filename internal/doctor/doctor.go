@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -151,6 +152,7 @@ func checks() []check {
 		{"database", needConfig, checkDatabase},
 		{"migrations", needDB, checkMigrations},
 		{"river", needDB, checkRiver},
+		{"statistics", needDB, checkStatistics},
 		{"pooler", needConfig, checkPooler},
 		{"knack", needConfig, checkKnack},
 		{"fields", needKnack, checkFields},
@@ -186,7 +188,30 @@ type session struct {
 // errText is an error's message for a report line, with every configured
 // secret hidden: the checks never print a secret on purpose, but an error
 // may echo one back.
-func (s *session) errText(err error) string { return s.scrub(err.Error()) }
+// errText is err's text for a result line, secrets scrubbed and on one
+// line. A connection error lists every attempt (pgx tries TLS, then plain
+// text, on the same address), which often says the same thing twice: each
+// distinct line once.
+func (s *session) errText(err error) string {
+	var lines []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			if strings.HasSuffix(lines[i-1], ":") {
+				b.WriteString(" ")
+			} else {
+				b.WriteString("; ")
+			}
+		}
+		b.WriteString(l)
+	}
+	return s.scrub(b.String())
+}
 
 func (s *session) close() {
 	if s.pool != nil {
@@ -249,8 +274,38 @@ func scrubber(cfg config.Config) func(string) string {
 	}
 	return func(s string) string {
 		for _, secret := range secrets {
-			s = strings.ReplaceAll(s, secret, "xxxxx")
+			s = hideSecret(s, secret)
 		}
 		return s
 	}
+}
+
+// hideSecret replaces secret in s with xxxxx. A short secret (a weak
+// development password) is replaced only where it stands alone, not inside
+// words: "b" must not turn object_2 into oxxxxxject_2.
+func hideSecret(s, secret string) string {
+	if len(secret) >= 8 {
+		return strings.ReplaceAll(s, secret, "xxxxx")
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, secret)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(secret)
+		alone := (i == 0 || !isWordByte(s[i-1])) && (end == len(s) || !isWordByte(s[end]))
+		b.WriteString(s[:i])
+		if alone {
+			b.WriteString("xxxxx")
+		} else {
+			b.WriteString(secret)
+		}
+		s = s[end:]
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }

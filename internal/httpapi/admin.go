@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -32,7 +33,16 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		user, password, ok := req.BasicAuth()
 		if !ok {
+			// No credentials (a browser's first request, before its
+			// prompt): not a wrong try.
 			return errAdminUnauthorized
+		}
+		// A source that keeps getting them wrong waits between tries
+		// (backoff.go); its credentials are not even checked meanwhile.
+		source := s.sourceOf(req)
+		if wait := s.adminFailures.wait(source); wait > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			return errAdminThrottled
 		}
 		// Compare SHA-256 digests so that the compare takes the same time
 		// whatever the lengths, and check both before deciding so that a
@@ -41,8 +51,10 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		userOK := subtle.ConstantTimeCompare(u[:], s.adminUser[:])
 		passwordOK := subtle.ConstantTimeCompare(p[:], s.adminPassword[:])
 		if userOK&passwordOK != 1 {
+			s.adminFailures.failed(source)
 			return errAdminUnauthorized
 		}
+		s.adminFailures.succeeded(source)
 		return next(c)
 	}
 }

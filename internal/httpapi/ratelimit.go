@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"net"
 	"sync"
 	"time"
 
@@ -34,13 +33,10 @@ func newSourceLimiter(perSec float64, now func() time.Time) *sourceLimiter {
 	return &sourceLimiter{perSec: rate.Limit(perSec), burst: max(1, int(2*perSec)), buckets: map[string]*bucket{}, now: now}
 }
 
-// allow takes a token for the request's source; retry is how long to wait
-// when it was refused.
-func (l *sourceLimiter) allow(remoteAddr string) (ok bool, retry time.Duration) {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
+// allow takes a token for source (Server.sourceOf); retry is how long to
+// wait when it was refused.
+func (l *sourceLimiter) allow(source string) (ok bool, retry time.Duration) {
+	host := source
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -1,6 +1,12 @@
 package httpapi
 
-import "github.com/labstack/echo/v4"
+import (
+	"bytes"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
 
 // routes lists every route the service serves, with who calls it.
 func (s *Server) routes(e *echo.Echo) {
@@ -19,6 +25,11 @@ func (s *Server) routes(e *echo.Echo) {
 	// secret or signature, not by admin credentials.
 	e.POST("/webhooks/knack", s.handleWebhook)
 
+	// Browsers, for the pages' tab icon (they ask for /favicon.ico on
+	// their own). Public: a picture, no data (favicon.go).
+	e.GET("/favicon.svg", s.handleFavicon)
+	e.GET("/favicon.ico", s.handleFavicon)
+
 	// The admin routes share one middleware chain: credentials (401), then
 	// the CSRF check of every POST (403, csrf.go). It is applied per route
 	// rather than with e.Group(""): a group with middleware on the root
@@ -34,6 +45,12 @@ func (s *Server) routes(e *echo.Echo) {
 	// Operators: the status page's "Sync now" button (a form: 303 back to
 	// the page), curl and runbooks (X-CSRF-Token: 202 with JSON).
 	e.POST("/api/sync", s.handleSync, admin...)
+	// Operators and data managers: one run per object and table, linked
+	// from the status page's runs.
+	e.GET("/runs/:id", s.handleRun, admin...)
+	// Data managers, into a spreadsheet: every open data issue (of
+	// ?rule=), masked as on the page; linked from the status page.
+	e.GET("/issues.csv", s.handleIssuesCSV, admin...)
 	// Prometheus, scraping with basic auth (no personal data in it).
 	if s.deps.MetricsHandler != nil {
 		e.GET("/metrics", echo.WrapHandler(s.deps.MetricsHandler), admin...)
@@ -48,12 +65,30 @@ func (s *Server) routes(e *echo.Echo) {
 	}
 }
 
-// riverUIGuard refuses cross-origin writes to River UI's API and relaxes
-// the page policy to what its bundled scripts and styles need.
+// maxRiverUIBody bounds a River UI API request's body (a job id list, a
+// queue setting: bytes, not megabytes).
+const maxRiverUIBody = 1 << 20
+
+// riverUIGuard refuses cross-origin writes to River UI's API (the same
+// check as the admin POSTs, Referer included), bounds their bodies (413),
+// and relaxes the page policy to what its bundled scripts and styles need.
 func (s *Server) riverUIGuard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := s.crossOrigin.Check(c.Request()); err != nil {
-			return errCrossOrigin
+		req := c.Request()
+		if err := s.checkOrigin(req); err != nil {
+			return err
+		}
+		switch req.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			// Read here, whole, so that an oversize body is a 413 whatever
+			// River UI would make of a cut one.
+			body, err := readBody(c.Response().Writer, req, maxRiverUIBody)
+			if err != nil {
+				return err
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			req.ContentLength = int64(len(body))
 		}
 		c.Response().Header().Set("Content-Security-Policy",
 			"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")

@@ -8,12 +8,15 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/riverqueue/river"
 
+	"knacksync/internal/dbtimeout"
 	"knacksync/internal/store"
 	"knacksync/internal/worker"
 )
@@ -63,6 +66,9 @@ type Deps struct {
 	// Status reads the status page's data (GET / and GET /api/status):
 	// the *store.Store. Nil answers those routes with 503.
 	Status StatusLoader
+	// Stats gives each run's derived statistics figures on the status
+	// page (*stats.Stats). Nil leaves those columns empty.
+	Stats RunStatistics
 	// Knack gives the quota left shown on the status page: the
 	// *knack.Client the workers use. Nil shows it as unknown.
 	Knack KnackStats
@@ -74,9 +80,21 @@ type Deps struct {
 	// objects it has not completed are shown stale; 0 means 2 hours.
 	StaleMargin time.Duration
 
-	// WebhookRate is the hints requests one source address may send per
-	// second (burst twice that); more get 429. 0 means 100.
+	// WebhookRate is the authenticated hints requests one source may send
+	// per second (burst twice that); more get 429. 0 means 100. Requests
+	// whose signature is still to be checked have a limit of their own
+	// (a tenth of it), so that they cannot use up an authenticated
+	// sender's.
 	WebhookRate float64
+	// TrustedProxies are the addresses of the proxy in front (Fly.io's):
+	// on connections from them the Fly-Client-IP header names the source
+	// of a request for the per-source limits. Empty: the connection's
+	// address is the source.
+	TrustedProxies []netip.Prefix
+	// WebhookBodies bounds the webhook bodies read at once by
+	// authenticated requests (0 means 64), and a quarter of it those of
+	// requests whose signature is still to be checked: past either, 503.
+	WebhookBodies int
 	// Metrics counts hints received and rejected; optional.
 	Metrics HintMetrics
 	// MetricsHandler serves GET /metrics (admin); nil answers 404.
@@ -112,8 +130,14 @@ type Server struct {
 	// cross-origin browser POSTs (csrf.go).
 	csrf        csrfTokens
 	crossOrigin *http.CrossOriginProtection
-	// webhookLimit is the per-source limit of POST /webhooks/knack.
-	webhookLimit *sourceLimiter
+	// webhookLimit is the per-source limit of authenticated POST
+	// /webhooks/knack, unverifiedLimit that of requests with a signature
+	// still to check (webhook.go).
+	webhookLimit, unverifiedLimit *sourceLimiter
+	// bodySlots and unverifiedSlots bound the bodies read at once.
+	bodySlots, unverifiedSlots slots
+	// adminFailures throttles wrong admin passwords per source.
+	adminFailures *failureBackoff
 	// schedule is Deps.Cron parsed (nil without one).
 	cron        string
 	schedule    river.PeriodicSchedule
@@ -148,6 +172,12 @@ func New(deps Deps) http.Handler {
 		deps.WebhookRate = 100
 	}
 	s.webhookLimit = newSourceLimiter(deps.WebhookRate, s.now)
+	s.unverifiedLimit = newSourceLimiter(max(deps.WebhookRate/10, 1), s.now)
+	if deps.WebhookBodies <= 0 {
+		deps.WebhookBodies = 64
+	}
+	s.bodySlots, s.unverifiedSlots = newSlots(deps.WebhookBodies), newSlots(max(deps.WebhookBodies/4, 1))
+	s.adminFailures = newFailureBackoff(s.now)
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if deps.Cron != "" {
 		sched, err := worker.Schedule(deps.Cron)
@@ -181,10 +211,7 @@ func New(deps Deps) http.Handler {
 		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogError: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			level := slog.LevelInfo
-			if v.Status >= 500 {
-				level = slog.LevelError
-			}
+			level := requestLogLevel(v.Method, v.URIPath, v.Status)
 			// The path only: query strings may carry tokens.
 			deps.Logger.LogAttrs(c.Request().Context(), level, "http request",
 				slog.String("method", v.Method), slog.String("path", v.URIPath),
@@ -193,8 +220,23 @@ func New(deps Deps) http.Handler {
 		},
 	}))
 	e.Use(middleware.Recover())
+	e.Use(requestTimeouts)
 	s.routes(e)
 	return e
+}
+
+// requestLogLevel keeps the INFO log for what a person reads: the River
+// UI's polling (several requests a second while it is open), health checks
+// and metric scrapes are DEBUG when they succeed.
+func requestLogLevel(method, path string, status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status < 400 && method == http.MethodGet &&
+		(strings.HasPrefix(path, "/riverui/") || path == "/healthz" || path == "/readyz" || path == "/metrics"):
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // Error kinds the handlers return; handleError turns them into statuses.
@@ -207,10 +249,33 @@ var (
 	errAdminUnauthorized = errors.New("admin credentials required")
 	// errTooManyHints: 429, a source sent more than its rate of hints.
 	errTooManyHints = errors.New("too many webhook requests from this address: slow down (see Retry-After)")
+	// errWebhookBusy: 503, every body slot is taken.
+	errWebhookBusy = errors.New("too many webhook bodies being received: retry shortly (see Retry-After)")
+	// errAdminThrottled: 429, too many wrong admin passwords from this
+	// source (Retry-After says when to try again).
+	errAdminThrottled = errors.New("too many wrong admin credentials from this address: wait (see Retry-After)")
 	// errAdminLoopbackOnly: 403, no admin credentials are configured and
 	// the client is not on loopback.
 	errAdminLoopbackOnly = errors.New("admin routes are served to loopback clients only while ADMIN_USER and ADMIN_PASSWORD are not set")
 )
+
+// requestTimeouts marks the request's context so that the database
+// connections it uses get the request-path statement and lock timeouts
+// (dbtimeout), River UI's queries included.
+func requestTimeouts(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		c.SetRequest(req.WithContext(dbtimeout.ForRequest(req.Context())))
+		return next(c)
+	}
+}
+
+// dbTimeout names the database timeout that stopped err's statement, or
+// is empty.
+func dbTimeout(err error) string {
+	which, _ := dbtimeout.IsTimeout(err)
+	return which
+}
 
 // badRequest is a 400 whose message is safe to show the client.
 type badRequest struct{ msg string }
@@ -249,8 +314,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status, msg = http.StatusBadRequest, br.msg
 	case errors.As(err, &tl):
 		status, msg = http.StatusRequestEntityTooLarge, tl.msg
-	case errors.Is(err, errTooManyHints):
+	case errors.Is(err, errTooManyHints), errors.Is(err, errAdminThrottled):
 		status, msg = http.StatusTooManyRequests, err.Error()
+	case errors.Is(err, errWebhookBusy):
+		status, msg = http.StatusServiceUnavailable, err.Error()
 	case errors.Is(err, errUnsupportedMedia):
 		status, msg = http.StatusUnsupportedMediaType, err.Error()
 	case errors.Is(err, errWebhookUnauthorized):
@@ -262,6 +329,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status, msg = http.StatusForbidden, err.Error()
 	case errors.Is(err, context.Canceled):
 		status, msg = 499, "request cancelled"
+	case dbTimeout(err) != "":
+		// Postgres gave up on a lock or a statement (dbtimeout): the
+		// database is busy (a sweep's merge, a migration); retrying later
+		// works. Logged, not reported: it is load, not a bug.
+		which := dbTimeout(err)
+		s.deps.Logger.WarnContext(c.Request().Context(), "request stopped by a database timeout",
+			slog.String("path", c.Request().URL.Path), slog.String("timeout", which))
+		c.Response().Header().Set("Retry-After", "5")
+		status, msg = http.StatusServiceUnavailable, "the database is busy ("+which+" reached): retry shortly"
 	default:
 		s.deps.Logger.ErrorContext(c.Request().Context(), "request failed",
 			slog.String("path", c.Request().URL.Path), slog.String("error", err.Error()))

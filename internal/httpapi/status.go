@@ -16,14 +16,19 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"knacksync/internal/buildinfo"
 	"knacksync/internal/knack"
 	"knacksync/internal/store"
 	"knacksync/internal/worker"
 )
 
-// StatusLoader reads the status page's data (*store.Store has it).
+// StatusLoader reads the data of the status page, its run pages and its
+// CSV (*store.Store has it).
 type StatusLoader interface {
 	Status(ctx context.Context, q store.StatusQuery) (*store.Status, error)
+	RunDetail(ctx context.Context, runID int64) (*store.RunDetail, error)
+	PendingJobs(ctx context.Context, kinds []string) ([]store.PendingJob, error)
+	EachIssue(ctx context.Context, rule string, fn func(store.OpenIssue) error) error
 }
 
 // KnackStats reports the Knack client's counters (*knack.Client has it):
@@ -47,14 +52,17 @@ var (
 	//go:embed templates
 	templateFS embed.FS
 	// statusCSS is inlined in the page and allowed by its hash (headers.go).
-	statusCSS      = mustRead("templates/status.css")
-	statusTemplate = template.Must(template.New("status.html").Funcs(template.FuncMap{
-		"fmtTime":  fmtTime,
-		"duration": fmtDuration,
-		"seconds":  func(s float64) string { return fmtDuration(time.Duration(s * float64(time.Second))) },
-		"sub":      subTimes,
-		"join":     strings.Join,
-	}).ParseFS(templateFS, "templates/status.html"))
+	statusCSS     = mustRead("templates/status.css")
+	templateFuncs = template.FuncMap{
+		"fmtTime":    fmtTime,
+		"duration":   fmtDuration,
+		"seconds":    func(s float64) string { return fmtDuration(time.Duration(s * float64(time.Second))) },
+		"sub":        subTimes,
+		"join":       strings.Join,
+		"num":        formatNumber,
+		"objectName": objectName,
+	}
+	statusTemplate = template.Must(template.New("status.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/status.html", "templates/head.html"))
 )
 
 func mustRead(name string) string {
@@ -88,6 +96,9 @@ type statusPage struct {
 	DataIssues         statusIssues   `json:"data_issues"`
 	// CSRFToken goes in the X-CSRF-Token header of an admin POST.
 	CSRFToken string `json:"csrf_token"`
+
+	// Budget is the day's Knack quota budget (the request ledger's).
+	Budget statusBudget `json:"knack_budget"`
 }
 
 type statusSchedule struct {
@@ -104,8 +115,24 @@ type statusQuota struct {
 	SeenAt    time.Time `json:"seen_at"`
 }
 
+// statusBudget is store.QuotaDay: -1 is unknown (Knack has not reported a
+// limit yet). HintsWaiting: the hint budget is spent and hints wait for
+// the nightly sweep.
+type statusBudget struct {
+	Limit          int64      `json:"limit"`
+	Remaining      int64      `json:"remaining"`
+	Reserve        int64      `json:"reserve"`
+	SweepNeed      int64      `json:"sweep_need"`
+	HintBudget     int64      `json:"hint_budget"`
+	HintRequests   int64      `json:"hint_requests"`
+	HintsWaiting   bool       `json:"hints_waiting_for_sweep"`
+	HintsStoppedAt *time.Time `json:"hints_stopped_at"`
+}
+
 type statusObject struct {
-	Object             string     `json:"object"`
+	Object string `json:"object"`
+	// Name is the object's for a person: "Results (object_10)".
+	Name               string     `json:"name"`
 	LastSuccessAt      *time.Time `json:"last_success_at"`
 	AgeSeconds         *int64     `json:"age_seconds"`
 	Stale              bool       `json:"stale"`
@@ -131,7 +158,14 @@ type statusRun struct {
 	DeletionsHeld   int        `json:"deletions_held"`
 	DataIssues      int        `json:"data_issues"`
 	KnackRequests   int        `json:"knack_requests"`
-	Error           string     `json:"error"`
+	// Derived statistics rows written and recompute time (runstats.go).
+	StatisticsRows    *int64   `json:"statistics_rows"`
+	StatisticsSeconds *float64 `json:"statistics_seconds"`
+	Error             string   `json:"error"`
+	// ErrorSummary is Error in words, Retry when it will be tried again
+	// (failed runs only).
+	ErrorSummary string `json:"error_summary"`
+	Retry        string `json:"retry"`
 }
 
 type statusHeld struct {
@@ -171,6 +205,13 @@ type statusIssue struct {
 	RunID       *int64    `json:"run_id"`
 	FirstSeenAt time.Time `json:"first_seen_at"`
 	LastSeenAt  time.Time `json:"last_seen_at"`
+	// ObjectName and FieldName are for a person ("Email (field_197)"; for
+	// a duplicate, what its records share). DuplicateOf is, for a
+	// duplicate, the record that wins the key (Field is then the claim
+	// key, kept for scripts).
+	ObjectName  string `json:"object_name"`
+	FieldName   string `json:"field_name"`
+	DuplicateOf string `json:"duplicate_of"`
 }
 
 // handleStatusPage is GET /: the status page.
@@ -182,6 +223,15 @@ func (s *Server) handleStatusPage(c echo.Context) error {
 	view := statusView{
 		P: p, CSS: template.CSS(statusCSS), Chart: durationChart(p.Runs),
 		StaleMargin: s.staleMargin, ConfirmCommand: confirmCommand, Flash: flashMessage(c.QueryParams()),
+		RunObjects: map[int64]string{}, CSVLink: issuesCSVLink(p.DataIssues.Rule),
+		RiverUI: s.deps.RiverUI != nil, LastFailure: lastFailure(p.Runs),
+		Version: buildinfo.Read().String(),
+	}
+	for _, r := range p.Runs {
+		view.RunObjects[r.ID] = objectNames(r.Objects, s.deps.Objects)
+		// While a run is going, the page reloads itself (a meta refresh:
+		// no script).
+		view.Refresh = view.Refresh || r.Status == store.StatusRunning
 	}
 	for _, r := range p.DataIssues.Rules {
 		view.AllIssues += r.Count
@@ -215,7 +265,7 @@ func (s *Server) loadStatus(c echo.Context) (*statusPage, error) {
 	}
 	now := s.now()
 	st, err := s.deps.Status.Status(c.Request().Context(), store.StatusQuery{
-		Now: now, Objects: s.deps.Objects, Runs: runLimit, Issues: issueLimit, Rule: rule,
+		Now: now, Objects: s.deps.Objects, Runs: runLimit, Issues: issueLimit, Rule: rule, JobKinds: jobKinds,
 	})
 	if err != nil {
 		return nil, err
@@ -230,6 +280,11 @@ func (s *Server) loadStatus(c echo.Context) (*statusPage, error) {
 		HeldDeletions:      []statusHeld{},
 		DataIssues:         statusIssues{Rule: rule, Rules: []statusRule{}, Items: []statusIssue{}},
 		CSRFToken:          s.csrf.issue(),
+	}
+	p.Budget = statusBudget{
+		Limit: st.Quota.PlanLimit, Remaining: st.Quota.Remaining, Reserve: st.Quota.Reserve, SweepNeed: st.Quota.SweepNeed,
+		HintBudget: st.Quota.HintBudget, HintRequests: st.Quota.HintRequests, HintsWaiting: st.Quota.HintsStoppedAt != nil,
+		HintsStoppedAt: st.Quota.HintsStoppedAt,
 	}
 	if !s.adminConfigured {
 		p.AdminMode = "loopback_only"
@@ -260,7 +315,7 @@ func (s *Server) loadStatus(c echo.Context) (*statusPage, error) {
 	}
 	for _, o := range st.Objects {
 		so := statusObject{
-			Object: o.Object, Records: o.Records, LastRunID: o.LastRunID, LastRunChanges: o.LastRunChanges,
+			Object: o.Object, Name: objectName(o.Object), Records: o.Records, LastRunID: o.LastRunID, LastRunChanges: o.LastRunChanges,
 			OpenIssues: o.OpenIssues, KnackRequestsToday: o.RequestsToday,
 			// Never synced is stale; so is a sync before the last
 			// scheduled run that should have happened.
@@ -289,6 +344,12 @@ func (s *Server) loadStatus(c echo.Context) (*statusPage, error) {
 			Error: maskEmails(r.Error),
 		})
 	}
+	s.addRunStatistics(c.Request().Context(), p.Runs)
+	for i := range p.Runs {
+		r := &p.Runs[i]
+		r.ErrorSummary = errorInWords(r.Error)
+		r.Retry = retryText(*r, p.Runs[:i], st.Jobs, p.Schedule.NextRun, now)
+	}
 	for _, h := range st.Held {
 		p.HeldDeletions = append(p.HeldDeletions, statusHeld{
 			ID: h.ID, RunID: h.RunID, Object: h.Object, Records: h.Records, ObjectRecords: h.ObjectRecords,
@@ -302,12 +363,7 @@ func (s *Server) loadStatus(c echo.Context) (*statusPage, error) {
 		}
 	}
 	for _, i := range st.Issues {
-		p.DataIssues.Items = append(p.DataIssues.Items, statusIssue{
-			// Field is a claim key for duplicates ("2025/2026|jo@school.example").
-			Object: i.Object, RecordID: i.RecordID, Rule: i.Rule, Field: maskEmails(i.Field),
-			Value: maskEmails(i.Value), Detail: maskEmails(i.Detail), RunID: i.RunID,
-			FirstSeenAt: i.FirstSeenAt.UTC(), LastSeenAt: i.LastSeenAt.UTC(),
-		})
+		p.DataIssues.Items = append(p.DataIssues.Items, issueRow(i))
 	}
 	return p, nil
 }
@@ -321,6 +377,16 @@ type statusView struct {
 	StaleMargin    time.Duration
 	ConfirmCommand string
 	AllIssues      int
+	// RunObjects names each run's objects; CSVLink downloads the issues
+	// shown; RiverUI: River UI is mounted; LastFailure: the newest run
+	// failed; Refresh: a run is going, reload the page.
+	RunObjects  map[int64]string
+	CSVLink     string
+	RiverUI     bool
+	LastFailure *statusRun
+	Refresh     bool
+	// Version is the running build (server version).
+	Version string
 }
 
 // Flash messages after "Sync now" (a fixed set: the page never reflects
@@ -390,28 +456,6 @@ func durationChart(runs []statusRun) *chart {
 		})
 	}
 	return c
-}
-
-// emailRE finds e-mail addresses, also URL-encoded (%40) and written as
-// HTML entities, and anything else shaped like one (a bad_email value such
-// as "jo@school" is still someone's address).
-var emailRE = regexp.MustCompile(`(?i)([^\s<>"'@:;,()\[\]=/&%|]+)(?:@|%40|&#0*64;|&#x0*40;)([^\s<>"'@:;,()\[\]=/&]*)`)
-
-// maskEmails keeps the first character of an address's local part and its
-// domain: "Jane.Doe@school.example" becomes "J***@school.example".
-func maskEmails(s string) string {
-	return emailRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := emailRE.FindStringSubmatch(m)
-		local := sub[1]
-		first := local
-		for i := range local {
-			if i > 0 {
-				first = local[:i]
-				break
-			}
-		}
-		return first + "***@" + sub[2]
-	})
 }
 
 // fmtTime formats a time or *time.Time in UTC to the minute.

@@ -2,10 +2,8 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +34,12 @@ const (
 	maxSignatures = 8
 	// maxSignatureHeader bounds the header we parse.
 	maxSignatureHeader = 1024
+	// bodyReadTimeout bounds the reading of one body: 256 KiB in 10 s is
+	// 26 KB/s, slower than any real sender; a slow sender holds a body
+	// slot no longer.
+	bodyReadTimeout = 10 * time.Second
+	// bodySlotWait is how long a request waits for a body slot before 503.
+	bodySlotWait = time.Second
 )
 
 // The webhook's authentication headers.
@@ -64,28 +68,71 @@ func (s *Server) handleWebhook(c echo.Context) error {
 			s.deps.Metrics.HintRejected("unsupported_media")
 		case errors.Is(err, errTooManyHints):
 			s.deps.Metrics.HintRejected("rate_limited")
+		case errors.Is(err, errWebhookBusy):
+			s.deps.Metrics.HintRejected("busy")
 		}
 	}
 	return err
 }
 
+// webhook authenticates from the headers before it reads a byte of the
+// body (memory before authentication is what a flood would spend):
+//
+//   - a valid X-Webhook-Secret (or no secret configured, development):
+//     authenticated; its source draws from the authenticated limit, which
+//     unauthenticated requests never touch, and its body takes one of
+//     the authenticated body slots;
+//   - else a well-formed, fresh X-Webhook-Signature: the signature needs
+//     the body, so the source draws from the unverified limit and the body
+//     is read in one of the few unverified body slots, then checked;
+//   - else 401 at once, the body never read.
+//
+// A full set of slots answers 503 with Retry-After.
 func (s *Server) webhook(c echo.Context) error {
 	req := c.Request()
-	if ok, retry := s.webhookLimit.allow(req.RemoteAddr); !ok {
+	if !isJSONMediaType(req.Header.Get(echo.HeaderContentType)) {
+		refuseUnread(c)
+		return errUnsupportedMedia
+	}
+	if req.ContentLength > maxWebhookBody {
+		refuseUnread(c)
+		return &tooLarge{msg: fmt.Sprintf("body larger than %d bytes", maxWebhookBody)}
+	}
+	lane := s.webhookLane(req.Header)
+	if lane == laneRefused {
+		refuseUnread(c)
+		return errWebhookUnauthorized
+	}
+	limit, slots := s.webhookLimit, s.bodySlots
+	if lane == laneUnverified {
+		limit, slots = s.unverifiedLimit, s.unverifiedSlots
+	}
+	if ok, retry := limit.allow(s.sourceOf(req)); !ok {
+		refuseUnread(c)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
 		return errTooManyHints
 	}
-	if !isJSONMediaType(req.Header.Get(echo.HeaderContentType)) {
-		return errUnsupportedMedia
+	release, ok := slots.acquire(req.Context(), bodySlotWait)
+	if !ok {
+		refuseUnread(c)
+		c.Response().Header().Set("Retry-After", "1")
+		return errWebhookBusy
 	}
+	// The slot is held until the answer: the body stays in memory so long.
+	defer release()
+	// A slow sender holds its slot bodyReadTimeout at most. (Not supported
+	// by test recorders.)
+	_ = http.NewResponseController(c.Response().Writer).SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	// The underlying writer: net/http then closes the connection after a
 	// 413 instead of draining the rest of a large body.
 	body, err := readBody(c.Response().Writer, req, maxWebhookBody)
 	if err != nil {
 		return err
 	}
-	if err := s.authenticateWebhook(req.Header, body); err != nil {
-		return err
+	if lane == laneUnverified {
+		if err := verifySignature([]byte(s.deps.WebhookSecret), req.Header.Get(headerWebhookSignature), body, s.now()); err != nil {
+			return errWebhookUnauthorized
+		}
 	}
 	hints, err := parseHints(body, s.objects)
 	if err != nil {
@@ -141,123 +188,53 @@ func readBody(w http.ResponseWriter, req *http.Request, limit int64) ([]byte, er
 	return body, nil
 }
 
-// authenticateWebhook accepts the request when X-Webhook-Secret equals the
-// secret or X-Webhook-Signature is a valid, fresh signature of body. With
-// no secret configured (development only) every request passes.
-func (s *Server) authenticateWebhook(h http.Header, body []byte) error {
+// webhookLane is what the headers say about a request's sender.
+type webhookLane int
+
+const (
+	// laneRefused: nothing in the headers can pass (401, body unread).
+	laneRefused webhookLane = iota
+	// laneAuthenticated: the secret matched (or none is configured).
+	laneAuthenticated
+	// laneUnverified: a well-formed, fresh signature, to check against
+	// the body.
+	laneUnverified
+)
+
+// webhookLane judges the headers: X-Webhook-Secret equal to the secret, or
+// else an X-Webhook-Signature worth reading the body for. With no secret
+// configured (development only) every request is authenticated.
+func (s *Server) webhookLane(h http.Header) webhookLane {
 	if s.deps.WebhookSecret == "" {
-		return nil
+		return laneAuthenticated
 	}
 	if vs := h.Values(headerWebhookSecret); len(vs) == 1 {
 		// Hashing both sides first makes the compare constant-time in the
 		// length too.
 		got := sha256.Sum256([]byte(vs[0]))
 		if subtle.ConstantTimeCompare(got[:], s.webhookSecret[:]) == 1 {
-			return nil
+			return laneAuthenticated
 		}
 	}
 	if vs := h.Values(headerWebhookSignature); len(vs) == 1 {
-		if verifySignature([]byte(s.deps.WebhookSecret), vs[0], body, s.now()) == nil {
-			return nil
+		if sig, err := parseSignature(vs[0]); err == nil && freshSignature(sig, s.now()) {
+			return laneUnverified
 		}
 	}
-	return errWebhookUnauthorized
+	return laneRefused
 }
 
-// signature is a parsed X-Webhook-Signature: "t=UNIX,v1=HEX[,v1=HEX...]".
-type signature struct {
-	timestamp int64
-	v1        [][]byte // each sha256.Size bytes
-}
-
-// Why a signature header is refused. They stay in the server: the client
-// gets one 401 for every authentication failure.
-var (
-	errSignatureSyntax   = errors.New("malformed signature header")
-	errSignatureStale    = errors.New("signature timestamp outside the tolerance")
-	errSignatureMismatch = errors.New("no signature matches")
-)
-
-// parseSignature parses an X-Webhook-Signature value. Entries other than
-// t and v1 are ignored (a future scheme); t must appear once, canonical
-// decimal; every v1 must be a hex SHA-256 HMAC.
-func parseSignature(header string) (signature, error) {
-	var sig signature
-	if len(header) > maxSignatureHeader {
-		return sig, errSignatureSyntax
+// refuseUnread prepares an answer given without reading the body: the
+// connection closes after it, and the server does not drain the rest of
+// the body first (a slow sender would hold the connection, and a
+// goroutine, for the whole ReadTimeout).
+func refuseUnread(c echo.Context) {
+	if c.Request().ContentLength == 0 {
+		return
 	}
-	seenT := false
-	for part := range strings.SplitSeq(header, ",") {
-		key, value, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok || key == "" {
-			return sig, errSignatureSyntax
-		}
-		switch key {
-		case "t":
-			t, err := strconv.ParseInt(value, 10, 64)
-			// One canonical form: no sign, no leading zeros, so that the
-			// signed "t." prefix is exactly what the sender formatted.
-			if seenT || err != nil || t < 0 || strconv.FormatInt(t, 10) != value {
-				return sig, errSignatureSyntax
-			}
-			sig.timestamp, seenT = t, true
-		case "v1":
-			mac, err := hex.DecodeString(value)
-			if err != nil || len(mac) != sha256.Size || len(sig.v1) == maxSignatures {
-				return sig, errSignatureSyntax
-			}
-			sig.v1 = append(sig.v1, mac)
-		}
-	}
-	if !seenT || len(sig.v1) == 0 {
-		return sig, errSignatureSyntax
-	}
-	return sig, nil
-}
-
-// String formats sig as a header value; parseSignature(sig.String())
-// gives sig back.
-func (sig signature) String() string {
-	var b strings.Builder
-	b.WriteString("t=")
-	b.WriteString(strconv.FormatInt(sig.timestamp, 10))
-	for _, mac := range sig.v1 {
-		b.WriteString(",v1=")
-		b.WriteString(hex.EncodeToString(mac))
-	}
-	return b.String()
-}
-
-// signPayload is the v1 signature: HMAC-SHA256 of "t.body" with secret.
-func signPayload(secret []byte, timestamp int64, body []byte) []byte {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(strconv.AppendInt(nil, timestamp, 10))
-	mac.Write([]byte{'.'})
-	mac.Write(body)
-	return mac.Sum(nil)
-}
-
-// verifySignature checks header against body: well-formed, timestamp
-// within the tolerance of now, and one v1 entry (a rotating sender sends
-// one per secret) equal to the expected HMAC.
-func verifySignature(secret []byte, header string, body []byte, now time.Time) error {
-	sig, err := parseSignature(header)
-	if err != nil {
-		return err
-	}
-	if d := now.Sub(time.Unix(sig.timestamp, 0)); d > signatureTolerance || d < -signatureTolerance {
-		return errSignatureStale
-	}
-	want := signPayload(secret, sig.timestamp, body)
-	ok := false
-	for _, mac := range sig.v1 {
-		// No early exit: every entry costs the same.
-		ok = hmac.Equal(mac, want) || ok
-	}
-	if !ok {
-		return errSignatureMismatch
-	}
-	return nil
+	c.Response().Header().Set("Connection", "close")
+	// Not supported by test recorders: nothing to drain there.
+	_ = http.NewResponseController(c.Response().Writer).SetReadDeadline(time.Now())
 }
 
 // Hint fields as the contract names them.

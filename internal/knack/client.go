@@ -22,9 +22,12 @@ const (
 	DefaultRateLimit   = 10 // requests per second, per app (KNACK_API.md §5.1)
 	DefaultConcurrency = 8
 	DefaultTimeout     = 30 * time.Second
-	DefaultMaxRetries  = 4 // 5 attempts in all
-	DefaultRetryBase   = 250 * time.Millisecond
-	DefaultRetryMax    = 10 * time.Second
+	// DefaultMaxResponseBytes caps one response body: a page of 1,000
+	// VESPA records is a few MB.
+	DefaultMaxResponseBytes = 32 << 20
+	DefaultMaxRetries       = 4 // 5 attempts in all
+	DefaultRetryBase        = 250 * time.Millisecond
+	DefaultRetryMax         = 10 * time.Second
 
 	// maxRateLimitWait caps a wait for X-RateLimit-Reset. Knack's windows
 	// last a second; a reset further away means our clock is off.
@@ -68,6 +71,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// Timeout bounds one attempt, response body included.
 	Timeout time.Duration
+	// MaxResponseBytes caps the body read of one response (a page of 1,000
+	// records is a few MB); a larger one fails with ErrResponseTooLarge
+	// and is not retried. 0 means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
 	// MaxRetries is how many times a failed attempt is retried (429, and
 	// for GET/PUT/DELETE also 5xx and timeouts); negative means never.
 	MaxRetries int
@@ -82,6 +89,9 @@ type Config struct {
 	// cancellation) and duration, e.g. to feed metrics. It must be cheap and
 	// safe for concurrent use.
 	OnResponse func(status int, d time.Duration)
+	// Meter, when set, hears of every attempt where it is made (a request
+	// ledger, a quota budget) and may refuse one before it is sent.
+	Meter Meter
 }
 
 // String describes the configuration without the API key.
@@ -117,12 +127,14 @@ type Client struct {
 	limiter    Limiter
 	conc       int
 	timeout    time.Duration
+	maxBody    int64
 	maxRetries int
 	retryBase  time.Duration
 	retryMax   time.Duration
 	log        *slog.Logger
 	now        func() time.Time
 	onResponse func(int, time.Duration)
+	meter      Meter
 
 	stats *counters
 	// pausedUntil (Unix ns) holds every request back after a per-second 429
@@ -141,12 +153,14 @@ func New(cfg Config) *Client {
 		limiter:    cfg.Limiter,
 		conc:       cfg.Concurrency,
 		timeout:    cfg.Timeout,
+		maxBody:    cfg.MaxResponseBytes,
 		maxRetries: cfg.MaxRetries,
 		retryBase:  cfg.RetryBase,
 		retryMax:   cfg.RetryMax,
 		log:        cfg.Logger,
 		now:        cfg.Now,
 		onResponse: cfg.OnResponse,
+		meter:      cfg.Meter,
 		stats:      newCounters(),
 	}
 	if c.base == "" {
@@ -173,6 +187,9 @@ func New(cfg Config) *Client {
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxResponseBytes
 	}
 	switch {
 	case c.maxRetries == 0:
@@ -355,15 +372,26 @@ func (c *Client) attempt(ctx context.Context, r request, u *url.URL) (response, 
 		req.Header.Set("Content-Type", "application/json")
 	}
 
+	// Asked last, so that every attempt allowed is sent and heard of.
+	if c.meter != nil {
+		if err := c.meter.Allow(ctx, Attempt{Method: r.method, Object: objectOf(r.path), Purpose: PurposeOf(ctx), Time: c.now()}); err != nil {
+			return response{}, &permanentError{err}
+		}
+	}
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	var b []byte
+	var tooLarge error // counted as a response, then refused for good
 	if err == nil {
-		b, err = io.ReadAll(resp.Body)
+		b, err = readCapped(resp.Body, c.maxBody)
+		if errors.Is(err, ErrResponseTooLarge) {
+			b, tooLarge, err = nil, err, nil
+		}
 		resp.Body.Close()
 	}
 	elapsed := time.Since(start)
 	if err != nil {
+		c.sent(ctx, r, 0, nil)
 		if c.onResponse != nil {
 			c.onResponse(0, elapsed)
 		}
@@ -385,8 +413,31 @@ func (c *Client) attempt(ctx context.Context, r request, u *url.URL) (response, 
 	}
 	c.stats.response(resp.StatusCode)
 	c.stats.plan(resp.Header, c.now())
+	c.sent(ctx, r, resp.StatusCode, resp.Header)
 	if c.onResponse != nil {
 		c.onResponse(resp.StatusCode, elapsed)
 	}
+	if tooLarge != nil {
+		return response{}, &permanentError{fmt.Errorf("%s %s: %w", r.method, r.path, tooLarge)}
+	}
 	return response{status: resp.StatusCode, header: resp.Header, body: b}, nil
+}
+
+// readCapped reads all of r, but no more than limit bytes: past it, the
+// rest is left unread and the error is ErrResponseTooLarge.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err == nil && int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, limit)
+	}
+	return b, err
+}
+
+// sent counts one attempt made with ctx, failed or not, where it was made:
+// in the context's counters (one run's requests) and the Meter.
+func (c *Client) sent(ctx context.Context, r request, status int, h http.Header) {
+	countAttempt(ctx)
+	if c.meter != nil {
+		c.meter.Sent(ctx, Attempt{Method: r.method, Object: objectOf(r.path), Purpose: PurposeOf(ctx), Status: status, Header: h, Time: c.now()})
+	}
 }

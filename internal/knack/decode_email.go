@@ -18,6 +18,14 @@ import (
 // matching ErrNoValue when the field is empty, ErrInvalidValue when the
 // address fails ValidEmail.
 func DecodeEmail(r Record, key string) (string, error) {
+	e, err := DecodeEmailAsGiven(r, key)
+	return strings.ToLower(e), err
+}
+
+// DecodeEmailAsGiven is DecodeEmail without the lower-casing: the address
+// trimmed, in the casing Knack gives it (the dashboard matches some
+// e-mails exactly as the Knack login gives them).
+func DecodeEmailAsGiven(r Record, key string) (string, error) {
 	addr, ok := emailFromRaw(r.Raw(key), 0)
 	if !ok {
 		addr, ok = emailFromFormatted(r.Formatted(key))
@@ -25,7 +33,7 @@ func DecodeEmail(r Record, key string) (string, error) {
 	if !ok || strings.TrimSpace(addr) == "" {
 		return "", &ValueError{Field: key, Err: ErrNoValue, Reason: "no email"}
 	}
-	e := NormaliseEmail(addr)
+	e := TrimEmail(addr)
 	if !ValidEmail(e) {
 		return "", invalidValue(key, strings.TrimSpace(addr), "invalid email")
 	}
@@ -34,12 +42,15 @@ func DecodeEmail(r Record, key string) (string, error) {
 
 // NormaliseEmail trims an address, drops a leading "mailto:" and lower-cases
 // it, so that "Foo@School.org " and "foo@school.org" are one person.
-func NormaliseEmail(s string) string {
+func NormaliseEmail(s string) string { return strings.ToLower(TrimEmail(s)) }
+
+// TrimEmail is NormaliseEmail without the lower-casing.
+func TrimEmail(s string) string {
 	s = strings.TrimSpace(CleanText(s))
 	if len(s) >= 7 && strings.EqualFold(s[:7], "mailto:") {
 		s = strings.TrimSpace(s[7:])
 	}
-	return strings.ToLower(s)
+	return s
 }
 
 // ValidEmail is a loose check of a normalised address: one @ with text on

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -34,6 +35,9 @@ var (
 	// retry, or at once for a create). The caller's own context deadline is
 	// reported as context.DeadlineExceeded instead.
 	ErrTimeout = errors.New("knack: request timed out")
+	// ErrResponseTooLarge: a response body past Config.MaxResponseBytes.
+	// Not retried: the same request would bring the same body.
+	ErrResponseTooLarge = errors.New("knack: response too large")
 )
 
 // maxErrorBody caps how much of an error body is kept.
@@ -62,20 +66,24 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
+	// An HTML error page repeats the status line ("<title>502 Bad
+	// Gateway</title>…<h1>502 Bad Gateway</h1>"): say it once.
+	status := fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
 	var msgs []string
 	for _, fe := range e.Errors {
 		m := fe.Message
 		if m == "" {
 			m = fe.Type
 		}
+		m = strings.Join(strings.Fields(strings.ReplaceAll(m, status, "")), " ")
 		if fe.Field != "" {
 			m = fe.Field + ": " + m
 		}
-		if m != "" {
+		if m != "" && m != http.StatusText(e.Status) && !slices.Contains(msgs, m) {
 			msgs = append(msgs, m)
 		}
 	}
-	s := fmt.Sprintf("HTTP %d %s", e.Status, http.StatusText(e.Status))
+	s := "HTTP " + status
 	if len(msgs) > 0 {
 		s += ": " + strings.Join(msgs, "; ")
 	}

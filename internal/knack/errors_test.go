@@ -92,7 +92,14 @@ func TestNewAPIError(t *testing.T) {
 			body:        "<html><head><title>502 Bad Gateway</title></head>\n<body><h1>Bad   Gateway</h1></body></html>",
 			wantErrors:  []FieldError{{Message: "502 Bad Gateway Bad Gateway"}},
 			wantKind:    ErrServer,
-			wantMessage: "HTTP 502 Bad Gateway: 502 Bad Gateway Bad Gateway",
+			wantMessage: "HTTP 502 Bad Gateway", // the page only repeats the status line
+		},
+		{
+			name: "HTML error page that says more", status: 502, contentType: html,
+			body:        "<html><title>502 Bad Gateway</title><h1>502 Bad Gateway</h1><p>upstream reset</p></html>",
+			wantErrors:  []FieldError{{Message: "502 Bad Gateway 502 Bad Gateway upstream reset"}},
+			wantKind:    ErrServer,
+			wantMessage: "HTTP 502 Bad Gateway: upstream reset",
 		},
 		{
 			name: "JSON-looking body labelled HTML is text", status: 500, contentType: html,

@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"knacksync/internal/buildinfo"
 )
 
 const namespace = "knacksync"
@@ -142,7 +144,14 @@ func New(opts Options) *Metrics {
 		m.objects[o] = true
 	}
 
+	bi := buildinfo.Read()
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "build_info",
+		Help: "Always 1; the labels say which build runs (server version).",
+	}, []string{"version", "commit", "build_time", "goversion"})
+	build.WithLabelValues(bi.Version, bi.Commit, bi.BuildTime, bi.GoVersion).Set(1)
 	m.reg.MustRegister(
+		build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.knackRequests, m.knackDuration,

@@ -62,5 +62,8 @@ func (l *Loader) Load(ctx context.Context, run *store.Run) (ReportExtra, error) 
 	if err != nil {
 		return extra, fmt.Errorf("load held deletions: %w", err)
 	}
-	return extra, nil
+	if run != nil {
+		extra.Statistics, err = l.loadStatistics(ctx, run.ID)
+	}
+	return extra, err
 }

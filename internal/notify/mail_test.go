@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net/mail"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -110,7 +111,8 @@ func TestMailerReportsEachRunsOwnFigures(t *testing.T) {
 	m := newTestMailer(t, fmt.Sprintf("smtp://mailer:%s@127.0.0.1:%d", plantedPassword, sink.Port()))
 	ctx := context.Background()
 
-	extra1 := ReportExtra{Reason: "nightly", IssuesByRule: map[string]int{"bad_email": 12, "bad_date": 3}, NewIssuesByRule: map[string]int{"bad_email": 2}}
+	extra1 := ReportExtra{Reason: "nightly", IssuesByRule: map[string]int{"bad_email": 12, "bad_date": 3}, NewIssuesByRule: map[string]int{"bad_email": 2},
+		Statistics: &RunStatistics{Recomputes: 3, Full: true, School: 120, National: 14, Question: 640, NationalQuestion: 96, Duration: 2 * time.Second}}
 	if err := m.Report(ctx, fakeRun(41, 111, store.StatusSucceeded, ""), nil, extra1); err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +160,10 @@ func TestMailerReportsEachRunsOwnFigures(t *testing.T) {
 				t.Errorf("body lacks %q:\n%s", want, p.Body)
 			}
 		}
+		// The statistics the run recomputed.
+		if !regexp.MustCompile(`Dashboard statistics\n-+\n  recomputed in full in 2s \(3 recomputes\).*\n(.*\n)*  school_statistics +120\n  national_statistics +14\n  question_statistics +640\n  national_question_statistics +96\n`).MatchString(p.Body) {
+			t.Errorf("body lacks the statistics figures:\n%s", p.Body)
+		}
 		if strings.Contains(p.Body, "FAILED") || strings.Contains(p.Body, "--confirm-deletes") {
 			t.Errorf("a clean run's report mentions failure or held deletions:\n%s", p.Body)
 		}
@@ -186,7 +192,7 @@ func TestMailerReportsEachRunsOwnFigures(t *testing.T) {
 			}
 		}
 		// Nothing of run 41 (or an earlier report) in run 42's mail.
-		for _, stale := range []string{"1111", "2111", "30111", "run 41", "bad_date"} {
+		for _, stale := range []string{"1111", "2111", "30111", "run 41", "bad_date", "Dashboard statistics"} {
 			if strings.Contains(p.Body, stale) || strings.Contains(p.Subject, stale) {
 				t.Errorf("run 42's report holds %q from run 41:\n%s", stale, p.Body)
 			}

@@ -26,6 +26,9 @@ type ReportExtra struct {
 	NewIssuesByRule map[string]int
 	// Held are the deletions held back for an operator, not applied yet.
 	Held []HeldDeletion
+	// Statistics is what the run's derived statistics recomputes did; nil
+	// when it recomputed nothing (statistics.go).
+	Statistics *RunStatistics
 	// LoadError says why the issues and held deletions could not be read;
 	// the report goes out without them.
 	LoadError string
@@ -153,6 +156,7 @@ func composeReport(ctx context.Context, run *store.Run, runErr error, extra Repo
 	if run != nil {
 		writeObjects(&b, run, errText, sc)
 		writeTables(&b, run)
+		writeStatistics(&b, extra)
 	} else {
 		b.WriteString("\nNo run was recorded, so there are no figures for this attempt.\n")
 	}

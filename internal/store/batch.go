@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -16,11 +17,14 @@ type Table struct {
 }
 
 // BatchRecord is one record of a batch (see stg_batch in common_stage.sql).
+// Repair: the record is unchanged and projected again by a sweep to repair
+// what other writers changed (docs/mapping.md, rule 16).
 type BatchRecord struct {
 	ID          string
 	Replace     bool
 	Deleted     bool
 	CurrentYear string
+	Repair      bool
 }
 
 // Issue is a data issue found by the projection.
@@ -40,11 +44,18 @@ type Batch struct {
 	Tables  []Table
 	// Params are named arguments some scripts need (field keys).
 	Params map[string]any
+	// Today is the date on the injected clock: rows of an academic year
+	// that ended before it are history (rule 11).
+	Today time.Time
 }
 
-// Counts are the rows a batch wrote to one table.
+// Counts are the rows a batch wrote to one table. Repaired rows (written
+// for records that had not changed: drift by another writer, rule 16) are
+// also counted as inserted, updated or deleted; Unowned rows are
+// current-year rows no record produces, left alone.
 type Counts struct {
 	Inserted, Updated, Deleted, Unchanged int64
+	Repaired, Unowned                     int64
 }
 
 // Add adds o to c.
@@ -53,6 +64,8 @@ func (c *Counts) Add(o Counts) {
 	c.Updated += o.Updated
 	c.Deleted += o.Deleted
 	c.Unchanged += o.Unchanged
+	c.Repaired += o.Repaired
+	c.Unowned += o.Unowned
 }
 
 // Written is the number of rows inserted, updated or deleted.
@@ -62,13 +75,16 @@ func (c Counts) Written() int64 { return c.Inserted + c.Updated + c.Deleted }
 type Result struct {
 	Tables map[string]Counts
 	Issues int64 // issues recorded, including duplicates found in SQL
+	// HistoryKept is the deleted records whose history rows stayed
+	// (rule 11).
+	HistoryKept int64
 }
 
 func (r *Result) add(table string, c Counts, issues int64) {
 	if r.Tables == nil {
 		r.Tables = map[string]Counts{}
 	}
-	if table != "data_issues" {
+	if table != "data_issues" && table != "history" {
 		t := r.Tables[table]
 		t.Add(c)
 		r.Tables[table] = t
@@ -82,6 +98,7 @@ func (r *Result) Merge(o Result) {
 		r.add(t, c, 0)
 	}
 	r.Issues += o.Issues
+	r.HistoryKept += o.HistoryKept
 }
 
 // ApplyBatch stages the batch with COPY and merges it with one statement per
@@ -90,6 +107,9 @@ func (r *Result) Merge(o Result) {
 func (s *Store) ApplyBatch(ctx context.Context, tx pgx.Tx, b Batch) (Result, error) {
 	var res Result
 	stage := &pgx.Batch{}
+	// The rows this transaction writes mark their statistics keys dirty
+	// (triggers of migration 00006; internal/stats recomputes them).
+	stage.Queue("SET LOCAL knacksync.mark_dirty = 'on'")
 	for _, st := range s.scripts["common_stage"] {
 		stage.Queue(st.sql)
 	}
@@ -102,14 +122,14 @@ func (s *Store) ApplyBatch(ctx context.Context, tx pgx.Tx, b Batch) (Result, err
 
 	batchRows := make([][]any, len(b.Records))
 	for i, r := range b.Records {
-		batchRows[i] = []any{r.ID, r.Replace, r.Deleted, r.CurrentYear}
+		batchRows[i] = []any{r.ID, r.Replace, r.Deleted, r.CurrentYear, r.Repair}
 	}
 	issueRows := make([][]any, len(b.Issues))
 	for i, is := range b.Issues {
 		issueRows[i] = []any{is.RecordID, is.Rule, is.Field, is.Value, is.Detail}
 	}
 	tables := append([]Table{
-		{Name: "stg_batch", Columns: []string{"record_id", "replace", "deleted", "current_year"}, Rows: batchRows},
+		{Name: "stg_batch", Columns: []string{"record_id", "replace", "deleted", "current_year", "repair"}, Rows: batchRows},
 		{Name: "stg_issues", Columns: []string{"record_id", "rule", "field", "value", "detail"}, Rows: issueRows},
 	}, b.Tables...)
 	for _, t := range tables {
@@ -119,16 +139,17 @@ func (s *Store) ApplyBatch(ctx context.Context, tx pgx.Tx, b Batch) (Result, err
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.Name}, t.Columns, pgx.CopyFromRows(t.Rows)); err != nil {
 			return res, fmt.Errorf("copy %s: %w", t.Name, err)
 		}
-		// Temporary tables get no statistics from autovacuum; without them
-		// the planner picks nested loops over tens of thousands of rows.
-		if len(t.Rows) > 100 {
-			if _, err := tx.Exec(ctx, "ANALYZE "+pgx.Identifier{t.Name}.Sanitize()); err != nil {
-				return res, fmt.Errorf("analyze %s: %w", t.Name, err)
-			}
+		// Temporary tables get no statistics from autovacuum. Without them
+		// the planner guesses: nested loops over tens of thousands of rows
+		// for a large page, and for a small hint batch a sequential scan of
+		// the whole mirror (every statement that joins it). An ANALYZE of a
+		// small table costs well under a millisecond.
+		if _, err := tx.Exec(ctx, "ANALYZE "+pgx.Identifier{t.Name}.Sanitize()); err != nil {
+			return res, fmt.Errorf("analyze %s: %w", t.Name, err)
 		}
 	}
 
-	args := pgx.NamedArgs{"object": b.Object, "run_id": b.RunID}
+	args := pgx.NamedArgs{"object": b.Object, "run_id": b.RunID, "today": civilDay(b.Today)}
 	for k, v := range b.Params {
 		args[k] = v
 	}
@@ -140,7 +161,7 @@ func (s *Store) ApplyBatch(ctx context.Context, tx pgx.Tx, b Batch) (Result, err
 		steps = append(steps, s.scripts["claims"]...)
 	}
 	for _, st := range s.scripts[b.Script] {
-		if st.name != "stage" && st.name != "claims" {
+		if st.name != "stage" && st.name != "claims" && st.name != "unowned" {
 			steps = append(steps, st)
 		}
 	}
@@ -154,8 +175,9 @@ func (s *Store) ApplyBatch(ctx context.Context, tx pgx.Tx, b Batch) (Result, err
 	return res, nil
 }
 
-// exec runs one statement; statements that report counts return one row of
-// (table, inserted, updated, deleted, unchanged, issues).
+// exec runs one statement; statements that report counts return rows of
+// (table, inserted, updated, deleted, unchanged, issues), optionally
+// followed by (repaired, unowned, history_kept).
 func (s *Store) exec(ctx context.Context, tx pgx.Tx, st statement, args pgx.NamedArgs, res *Result) error {
 	rows, err := tx.Query(ctx, st.sql, args)
 	if err != nil {
@@ -163,16 +185,51 @@ func (s *Store) exec(ctx context.Context, tx pgx.Tx, st statement, args pgx.Name
 	}
 	defer rows.Close()
 	for rows.Next() {
-		if len(rows.FieldDescriptions()) != 6 {
+		n := len(rows.FieldDescriptions())
+		if n != 6 && n != 9 {
 			continue
 		}
 		var table string
 		var c Counts
-		var issues int64
-		if err := rows.Scan(&table, &c.Inserted, &c.Updated, &c.Deleted, &c.Unchanged, &issues); err != nil {
+		var issues, kept int64
+		dest := []any{&table, &c.Inserted, &c.Updated, &c.Deleted, &c.Unchanged, &issues}
+		if n == 9 {
+			dest = append(dest, &c.Repaired, &c.Unowned, &kept)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
 		res.add(table, c, issues)
+		res.HistoryKept += kept
 	}
 	return rows.Err()
+}
+
+// civilDay is t's calendar date, as a date parameter.
+func civilDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Unowned counts, after a complete sweep of object, the current-year rows
+// (on today) that no record of it produces: another writer's rows, left
+// alone (rule 16). The counts go to the run's tables.
+func (s *Store) Unowned(ctx context.Context, object, script string, today time.Time) (Result, error) {
+	var res Result
+	if !s.has(script, "unowned") {
+		return res, nil
+	}
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		args := pgx.NamedArgs{"object": object, "today": civilDay(today)}
+		for _, st := range s.section(script, "unowned") {
+			if err := s.exec(ctx, tx, st, args, &res); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("unowned %s: %w", object, err)
+	}
+	return res, nil
 }

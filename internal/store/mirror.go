@@ -17,17 +17,22 @@ type MirrorRecord struct {
 }
 
 // Fresh is a record that needs projecting, and when it was first seen.
+// Repair: it is unchanged and already projected, and is projected again
+// only to repair drift (rule 16).
 type Fresh struct {
 	ID        string
 	FirstSeen time.Time
+	Repair    bool
 }
 
 // UpsertMirror writes records fetched at fetched (when the request was
 // made) to the raw mirror, and returns those whose current data has not
-// been projected yet (all of them with force). Unchanged records only get
-// last_seen: their data is not sent again. A record that a later-made fetch
-// already brought is left alone: an older answer never overwrites a newer.
-func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs []MirrorRecord, now, fetched time.Time, force bool) ([]Fresh, error) {
+// been projected yet; with repair, also the unchanged ones already
+// projected (marked Repair), which this transaction then holds locked.
+// Unchanged records only get last_seen: their data is not sent again. A
+// record that a later-made fetch already brought is left alone: an older
+// answer never overwrites a newer.
+func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs []MirrorRecord, now, fetched time.Time, repair bool) ([]Fresh, error) {
 	ids := make([]string, len(recs))
 	for i, r := range recs {
 		ids[i] = r.ID
@@ -53,7 +58,7 @@ func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs
 	}
 
 	var fresh []Fresh
-	var same []string
+	var same, projected []string
 	var changed [][]any
 	firstSeen := map[string]time.Time{}
 	for _, r := range recs {
@@ -69,15 +74,36 @@ func (s *Store) UpsertMirror(ctx context.Context, tx pgx.Tx, object string, recs
 			firstSeen[r.ID] = k.firstSeen
 		default:
 			same = append(same, r.ID)
-			if !k.projected || force {
+			if !k.projected {
 				fresh = append(fresh, Fresh{ID: r.ID, FirstSeen: k.firstSeen})
+			} else if repair {
+				projected = append(projected, r.ID)
+				firstSeen[r.ID] = k.firstSeen
 			}
 		}
 	}
 	args := pgx.NamedArgs{"object": object, "ids": same, "now": now, "fetched": fetched}
 	if len(same) > 0 {
-		if _, err := tx.Exec(ctx, s.stmt("mirror", "touch"), args); err != nil {
+		rows, err := tx.Query(ctx, s.stmt("mirror", "touch"), args)
+		if err != nil {
 			return nil, fmt.Errorf("mirror %s: touch: %w", object, err)
+		}
+		touched, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, fmt.Errorf("mirror %s: touch: %w", object, err)
+		}
+		if len(projected) > 0 {
+			// Only the touched ones: one a later fetch brought meanwhile
+			// is that fetch's to project.
+			ok := make(map[string]bool, len(touched))
+			for _, id := range touched {
+				ok[id] = true
+			}
+			for _, id := range projected {
+				if ok[id] {
+					fresh = append(fresh, Fresh{ID: id, FirstSeen: firstSeen[id], Repair: true})
+				}
+			}
 		}
 	}
 	if len(changed) == 0 {

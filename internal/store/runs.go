@@ -55,6 +55,9 @@ type ObjectProgress struct {
 	DurationMS     int64
 	Error          string
 	Notes          map[string]any
+	// HistoryKept is the records deleted in Knack whose rows were history
+	// and stayed (rule 11).
+	HistoryKept int
 }
 
 // StartRun records a new run of kind over objects; a sweep also gets its
@@ -123,6 +126,7 @@ func (s *Store) RecordPage(ctx context.Context, tx pgx.Tx, p PageDone) error {
 	args := pgx.NamedArgs{
 		"run_id": p.RunID, "object": p.Object, "next_page": p.NextPage, "pages": p.Pages, "requests": p.Requests,
 		"seen": p.Seen, "changed": p.Changed, "deleted": p.Deleted, "issues": p.Result.Issues, "now": p.Now,
+		"history_kept": p.Result.HistoryKept,
 	}
 	if _, err := tx.Exec(ctx, s.stmt("runs", "page"), args); err != nil {
 		return fmt.Errorf("record page: %w", err)
@@ -138,7 +142,8 @@ func (s *Store) RecordPage(ctx context.Context, tx pgx.Tx, p PageDone) error {
 	var rows []map[string]any
 	for _, t := range slices.Sorted(maps.Keys(p.Result.Tables)) {
 		c := p.Result.Tables[t]
-		rows = append(rows, map[string]any{"table_name": t, "inserted": c.Inserted, "updated": c.Updated, "deleted": c.Deleted, "unchanged": c.Unchanged})
+		rows = append(rows, map[string]any{"table_name": t, "inserted": c.Inserted, "updated": c.Updated, "deleted": c.Deleted,
+			"unchanged": c.Unchanged, "repaired": c.Repaired, "unowned": c.Unowned})
 	}
 	b, _ := json.Marshal(rows)
 	args["tables"] = string(b)
@@ -174,10 +179,22 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, status, errText stri
 	for _, p := range r.Progress {
 		records += p.RecordsSeen
 	}
+	var repaired, unowned, kept int64
+	for _, c := range r.Tables {
+		repaired += c.Repaired
+		unowned += c.Unowned
+	}
+	for _, p := range r.Progress {
+		kept += int64(p.HistoryKept)
+	}
 	meta, _ := json.Marshal(map[string]any{
 		"duration_seconds": now.Sub(r.StartedAt).Seconds(),
 		"tables":           r.Tables,
 		"objects":          r.Progress,
+		// Rule 16 and rule 11 (docs/mapping.md).
+		"repaired":     repaired,
+		"unowned":      unowned,
+		"history_kept": kept,
 	})
 	args := pgx.NamedArgs{"run_id": runID, "status": status, "error": errText, "now": now, "records": records, "metadata": string(meta)}
 	err = s.InTx(ctx, func(tx pgx.Tx) error {
@@ -211,7 +228,7 @@ func (s *Store) Run(ctx context.Context, runID int64) (*Run, error) {
 	r.Tables = map[string]Counts{}
 	var name string
 	var c Counts
-	_, err = pgx.ForEachRow(rows, []any{&name, &c.Inserted, &c.Updated, &c.Deleted, &c.Unchanged}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&name, &c.Inserted, &c.Updated, &c.Deleted, &c.Unchanged, &c.Repaired, &c.Unowned}, func() error {
 		r.Tables[name] = c
 		return nil
 	})
@@ -230,7 +247,7 @@ func (s *Store) Progress(ctx context.Context, runID int64) ([]ObjectProgress, er
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ObjectProgress, error) {
 		var p ObjectProgress
 		err := r.Scan(&p.Object, &p.Status, &p.NextPage, &p.Pages, &p.KnackRequests, &p.RecordsSeen, &p.RecordsChanged,
-			&p.RecordsDeleted, &p.DeletionsHeld, &p.DataIssues, &p.DurationMS, &p.Error, &p.Notes)
+			&p.RecordsDeleted, &p.DeletionsHeld, &p.DataIssues, &p.DurationMS, &p.Error, &p.Notes, &p.HistoryKept)
 		return p, err
 	})
 	if err != nil {
@@ -240,11 +257,14 @@ func (s *Store) Progress(ctx context.Context, runID int64) ([]ObjectProgress, er
 }
 
 // LastFullSweep is when the last successful full sweep finished (the zero
-// time's epoch when none has).
+// time when none has).
 func (s *Store) LastFullSweep(ctx context.Context) (time.Time, error) {
-	var t time.Time
+	var t *time.Time
 	if err := s.pool.QueryRow(ctx, s.stmt("runs", "last_full_sweep")).Scan(&t); err != nil {
-		return t, fmt.Errorf("last full sweep: %w", err)
+		return time.Time{}, fmt.Errorf("last full sweep: %w", err)
 	}
-	return t, nil
+	if t == nil {
+		return time.Time{}, nil
+	}
+	return *t, nil
 }

@@ -19,20 +19,27 @@ type StatusQuery struct {
 	Issues int
 	// Rule keeps the issues of one rule only; empty keeps all.
 	Rule string
+	// JobKinds are the River job kinds whose pending jobs are listed
+	// (Status.Jobs): those that retry a failed run.
+	JobKinds []string
 }
 
 // Status is the status page's data, read in one snapshot.
 type Status struct {
 	Objects []ObjectStatus
-	// RequestsToday is the Knack requests of the runs started since
-	// midnight UTC, over every object.
+	// RequestsToday is the Knack requests made since midnight UTC (Knack's
+	// quota day), over every object: each counted once, failed ones too.
 	RequestsToday int
-	Runs          []RunSummary
-	Held          []HeldSummary
+	// Quota is the day's Knack quota and hint budget.
+	Quota QuotaDay
+	Runs  []RunSummary
+	Held  []HeldSummary
 	// Rules counts the open data issues by rule, all rules.
 	Rules []RuleCount
 	// Issues are the newest open issues (of Rule when set), values verbatim.
 	Issues []OpenIssue
+	// Jobs are the River jobs of StatusQuery.JobKinds still to run.
+	Jobs []PendingJob
 }
 
 // ObjectStatus is one object's line.
@@ -48,7 +55,8 @@ type ObjectStatus struct {
 	LastRunID      *int64
 	LastRunChanges int
 	OpenIssues     int
-	RequestsToday  int
+	// RequestsToday is the Knack requests made for the object today.
+	RequestsToday int
 }
 
 // RunSummary is one run with its objects' figures added up.
@@ -97,6 +105,8 @@ type OpenIssue struct {
 	RunID       *int64
 	FirstSeenAt time.Time
 	LastSeenAt  time.Time
+	// OtherRecordID is, for a duplicate, the record that wins its key.
+	OtherRecordID string
 }
 
 // Status reads the status page's data.
@@ -120,6 +130,9 @@ func (s *Store) Status(ctx context.Context, q StatusQuery) (*Status, error) {
 		}
 		if err := tx.QueryRow(ctx, s.stmt("status", "requests_today"), pgx.NamedArgs{"day_start": dayStart}).Scan(&st.RequestsToday); err != nil {
 			return fmt.Errorf("requests today: %w", err)
+		}
+		if err := scanQuotaDay(tx.QueryRow(ctx, s.stmt("quota", "day"), pgx.NamedArgs{"day": dayStart}), dayStart, &st.Quota); err != nil {
+			return fmt.Errorf("quota: %w", err)
 		}
 		rows, err = tx.Query(ctx, s.stmt("status", "runs"), pgx.NamedArgs{"limit": q.Runs})
 		if err != nil {
@@ -148,6 +161,9 @@ func (s *Store) Status(ctx context.Context, q StatusQuery) (*Status, error) {
 		}
 		if st.Issues, err = pgx.CollectRows(rows, pgx.RowToStructByPos[OpenIssue]); err != nil {
 			return fmt.Errorf("issues: %w", err)
+		}
+		if st.Jobs, err = pendingJobs(ctx, tx, s.stmt("rundetail", "jobs"), q.JobKinds); err != nil {
+			return err
 		}
 		return nil
 	})

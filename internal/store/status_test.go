@@ -83,6 +83,27 @@ func TestStatus(t *testing.T) {
 	if err := st.HoldDeletions(ctx, r2, "object_2", []string{"z1", "z2"}, 40, "too many", now.Add(-6*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	// The request ledger, not the runs, says what today cost: the runs'
+	// own figures above (2 a page) are not counted again. Yesterday's
+	// requests are not today's; app-level calls count in the total only.
+	spend := func(at time.Time, object, purpose string, n, remaining int64) {
+		t.Helper()
+		limit := int64(-1)
+		if remaining >= 0 {
+			limit = 1000
+		}
+		if _, err := st.RecordSpend(ctx, store.Spend{Day: at, Object: object, Purpose: purpose, Requests: n,
+			PlanLimit: limit, Remaining: remaining, SeenAt: at, Reserve: -1, SweepNeed: -1, HintBudget: -1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spend(yesterday, "object_10", "sweep", 50, 100)
+	spend(now.Add(-7*time.Hour), "object_2", "sweep", 1, -1)
+	spend(now.Add(-7*time.Hour), "object_10", "sweep", 3, 700)
+	spend(now.Add(-7*time.Hour), "object_29", "sweep", 2, 750) // an older response, answered last
+	spend(now.Add(-time.Hour), "object_10", "hints", 1, -1)
+	spend(now.Add(-time.Hour), "object_2", "hints", 1, -1)
+	spend(now.Add(-time.Minute), "", "", 1, -1)
 
 	t.Run("everything", func(t *testing.T) {
 		got, err := st.Status(ctx, store.StatusQuery{Now: now, Objects: append(objects, "object_6"), Runs: 3, Issues: 10})
@@ -98,7 +119,9 @@ func TestStatus(t *testing.T) {
 				{Object: "object_29", LastSuccess: ptr(yesterday.Add(-7*time.Hour + 90*time.Second)), LastRunID: id(r4), OpenIssues: 1, RequestsToday: 2},
 				{Object: "object_6"},
 			},
-			RequestsToday: 8,
+			RequestsToday: 9,
+			Quota: store.QuotaDay{Day: now.Truncate(24 * time.Hour), Requests: 9, HintRequests: 2, PlanLimit: 1000, Remaining: 700,
+				SeenAt: ptr(now.Add(-7 * time.Hour)), Reserve: -1, SweepNeed: -1, HintBudget: -1},
 			Runs: []store.RunSummary{
 				{ID: r4, Kind: "incremental", Objects: []string{"object_29"}, Status: "running", StartedAt: now.Add(-time.Minute)},
 				{ID: r3, Kind: "incremental", Objects: []string{"object_10"}, Status: "succeeded", StartedAt: now.Add(-time.Hour),

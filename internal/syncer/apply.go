@@ -79,7 +79,7 @@ func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o obj
 			mirror[i] = store.MirrorRecord{ID: r.ID, Data: data, Hash: sum[:]}
 		}
 		var err error
-		if fresh, err = s.store.UpsertMirror(ctx, tx, o.key, mirror, now, fetched, false); err != nil {
+		if fresh, err = s.store.UpsertMirror(ctx, tx, o.key, mirror, now, fetched, repairing(ctx)); err != nil {
 			return out, err
 		}
 	}
@@ -95,10 +95,10 @@ func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o obj
 	}
 	inputs := make([]input, len(fresh))
 	for i, f := range fresh {
-		inputs[i] = input{rec: byID[f.ID], firstSeen: f.FirstSeen}
+		inputs[i] = input{rec: byID[f.ID], firstSeen: f.FirstSeen, repair: f.Repair}
 	}
 	res, err := s.project(ctx, tx, runID, o, inputs, deleted)
-	out.Changed = len(fresh)
+	out.Changed = changed(fresh)
 	out.Result = res
 	return out, err
 }
@@ -109,7 +109,7 @@ func (s *Syncer) project(ctx context.Context, tx pgx.Tx, runID int64, o object, 
 	if err != nil {
 		return store.Result{}, err
 	}
-	b := newBuilder(o, runID)
+	b := newBuilder(o, runID, s.now())
 	for _, in := range inputs {
 		o.build(b, in, vespa.Context{Establishments: lk.establishments, Accounts: lk.accounts, FirstSeen: in.firstSeen})
 	}
@@ -220,6 +220,9 @@ func (s *Syncer) ReprojectAll(ctx context.Context, objs []string) (*store.Run, e
 		if runErr != nil {
 			break
 		}
+	}
+	if runErr == nil {
+		runErr = s.recomputeStats(ctx, runID, false)
 	}
 	status, errText := store.StatusSucceeded, ""
 	if runErr != nil {

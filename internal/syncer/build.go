@@ -9,10 +9,10 @@ import (
 
 var (
 	establishmentCols = []string{"knack_id", "name", "status", "portal_type", "is_australian", "use_standard_year"}
-	studentCols       = []string{"record_id", "email", "academic_year", "name", "establishment_knack_id", "year_group", "course", "faculty", "grp", "gender", "completion_date", "last_cycle"}
+	studentCols       = []string{"record_id", "email", "academic_year", "name", "establishment_knack_id", "year_group", "course", "faculty", "grp", "gender", "completion_date", "completed_at", "last_cycle"}
 	scoreCols         = []string{"record_id", "cycle", "vision", "effort", "systems", "practice", "attitude", "overall", "completion_date"}
 	commentCols       = []string{"record_id", "cycle", "comment_type", "comment_text", "knack_field_id"}
-	questionnaireCols = []string{"record_id", "email", "result_knack_id", "year_uk", "year_au", "completion_date"}
+	questionnaireCols = []string{"record_id", "email", "result_knack_id", "year_uk", "year_au", "completion_date", "completed_at"}
 	answerCols        = []string{"record_id", "cycle", "question_id", "value"}
 	staffCols         = []string{"knack_id", "email", "name", "establishment_knack_id"}
 	superUserCols     = []string{"knack_id", "email", "name"}
@@ -24,7 +24,7 @@ var (
 func buildEstablishment(b *builder, in input, _ vespa.Context) {
 	row, issues := vespa.ProjectEstablishment(in.rec)
 	b.issues(issues)
-	b.record(in.rec.ID, false, "")
+	b.record(in, false, "")
 	id := in.rec.ID
 	b.row("stg_establishments", establishmentCols, row.KnackID, b.fit(id, "establishments.name", row.Name, 255),
 		b.fit(id, "establishments.status", row.Status, 50), b.fit(id, "establishments.portal_type", row.PortalType, 50),
@@ -35,16 +35,16 @@ func buildResult(b *builder, in input, ctx vespa.Context) {
 	rows, issues, ok := vespa.ProjectResult(in.rec, ctx)
 	b.issues(issues)
 	if !ok {
-		b.record(in.rec.ID, false, "")
+		b.record(in, false, "")
 		return
 	}
 	st := rows.Student
-	b.record(in.rec.ID, true, st.AcademicYear)
+	b.record(in, true, st.AcademicYear)
 	id := in.rec.ID
 	b.row("stg_students", studentCols, st.KnackID, st.Email, st.AcademicYear, b.fit(id, "students.name", st.Name, 255),
 		st.EstablishmentKnackID, b.fit(id, "students.year_group", st.YearGroup, 50), b.fit(id, "students.course", st.Course, 100),
 		b.fit(id, "students.faculty", st.Faculty, 100), b.fit(id, "students.group", st.Group, 100),
-		b.fit(id, "students.gender", st.Gender, 50), date(st.CompletionDate), st.LastCycle)
+		b.fit(id, "students.gender", st.Gender, 50), date(st.CompletionDate), date(st.CompletedAt), st.LastCycle)
 	for _, sc := range rows.Scores {
 		s := sc.Scores
 		b.row("stg_scores", scoreCols, in.rec.ID, sc.Cycle, s[0], s[1], s[2], s[3], s[4], s[5], date(sc.CompletionDate))
@@ -58,11 +58,12 @@ func buildQuestionnaire(b *builder, in input, ctx vespa.Context) {
 	rows, issues, ok := vespa.ProjectQuestionnaire(in.rec, ctx)
 	b.issues(issues)
 	if !ok {
-		b.record(in.rec.ID, false, "")
+		b.record(in, false, "")
 		return
 	}
-	b.record(in.rec.ID, true, rows.YearUK)
-	b.row("stg_questionnaires", questionnaireCols, in.rec.ID, rows.Email, rows.ResultKnackID, rows.YearUK, rows.YearAU, date(rows.CompletionDate))
+	b.record(in, true, rows.YearUK)
+	b.row("stg_questionnaires", questionnaireCols, in.rec.ID, rows.Email, rows.ResultKnackID, rows.YearUK, rows.YearAU,
+		date(rows.CompletionDate), date(rows.CompletedAt))
 	for _, a := range rows.Answers {
 		b.row("stg_answers", answerCols, in.rec.ID, a.Cycle, a.QuestionID, a.Value)
 	}
@@ -71,7 +72,7 @@ func buildQuestionnaire(b *builder, in input, ctx vespa.Context) {
 func buildStaff(b *builder, in input, ctx vespa.Context) {
 	row, issues, ok := vespa.ProjectStaff(in.rec, ctx)
 	b.issues(issues)
-	b.record(in.rec.ID, false, "")
+	b.record(in, false, "")
 	if ok {
 		b.row("stg_staff", staffCols, row.KnackID, row.Email, b.fit(in.rec.ID, "staff_admins.name", row.Name, 255), row.EstablishmentKnackID)
 	}
@@ -80,7 +81,7 @@ func buildStaff(b *builder, in input, ctx vespa.Context) {
 func buildSuperUser(b *builder, in input, _ vespa.Context) {
 	row, issues, ok := vespa.ProjectSuperUser(in.rec)
 	b.issues(issues)
-	b.record(in.rec.ID, false, "")
+	b.record(in, false, "")
 	if ok {
 		b.row("stg_super_users", superUserCols, row.KnackID, row.Email, b.fit(in.rec.ID, "super_users.name", row.Name, 255))
 	}
@@ -89,7 +90,7 @@ func buildSuperUser(b *builder, in input, _ vespa.Context) {
 func buildAccount(b *builder, in input, _ vespa.Context) {
 	id, email, issues := vespa.ProjectAccount(in.rec)
 	b.issues(issues)
-	b.record(in.rec.ID, false, "")
+	b.record(in, false, "")
 	if email != "" {
 		b.row("stg_accounts", accountCols, id, email)
 	}
@@ -99,11 +100,11 @@ func buildProfile(b *builder, in input, ctx vespa.Context) {
 	rows, issues, ok := vespa.ProjectProfile(in.rec, ctx)
 	b.issues(issues)
 	if !ok {
-		b.record(in.rec.ID, false, "")
+		b.record(in, false, "")
 		return
 	}
 	p := rows.Profile
-	b.record(in.rec.ID, true, p.AcademicYear)
+	b.record(in, true, p.AcademicYear)
 	id := in.rec.ID
 	b.row("stg_profiles", profileCols, id, p.Email, p.AcademicYear, b.fit(id, "academic_profiles.student_name", p.StudentName, 255),
 		b.fit(id, "academic_profiles.year_group", p.YearGroup, 50), b.fit(id, "academic_profiles.tutor_group", p.TutorGroup, 50),

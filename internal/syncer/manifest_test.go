@@ -98,10 +98,22 @@ func checkManifest(t *testing.T, pool *pgxpool.Pool, ds *knacktest.Dataset, d *v
 		}
 	}
 
-	// Rule 1: one student per normalised email.
+	// Rule 1: one student per email compared case-insensitively (the
+	// manifest's Want is the lower-cased address), stored as the record
+	// gives it, trimmed.
+	rec10 := map[string]knack.Record{}
+	for _, r := range ds.Records[res.Object] {
+		rec10[r.ID] = r
+	}
 	for _, list := range [][]vespagen.Ref{d.EmailMixedCase, d.EmailSpaces, d.EmailAnchorOnly, d.EmailNested, d.EmailAddressKey} {
 		for _, r := range list {
-			eq("email of "+r.ID, one(`SELECT email FROM public.students WHERE knack_id = $1`, r.ID), r.Want)
+			eq("email of "+r.ID, one(`SELECT lower(email) FROM public.students WHERE knack_id = $1`, r.ID), r.Want)
+			eq("stored email of "+r.ID, one(`SELECT email FROM public.students WHERE knack_id = $1`, r.ID), oEmail(rec10[r.ID], res.Email.Key))
+		}
+	}
+	for _, r := range d.EmailMixedCase {
+		if got := one(`SELECT email FROM public.students WHERE knack_id = $1`, r.ID); got == strings.ToLower(got) {
+			t.Errorf("mixed-case email of %s stored lower-cased: %q", r.ID, got)
 		}
 	}
 
@@ -184,7 +196,7 @@ func checkManifest(t *testing.T, pool *pgxpool.Pool, ds *knacktest.Dataset, d *v
 		for _, r := range list {
 			email := oEmail(rec29[r.ID], qn.Email.Key)
 			vals := strings1(t, pool, `SELECT q.response_value FROM public.question_responses q
-				JOIN public.students s ON s.id = q.student_id WHERE s.email = $1 AND q.cycle = 1 AND q.question_id = $2`,
+				JOIN public.students s ON s.id = q.student_id WHERE lower(s.email) = lower($1) AND q.cycle = 1 AND q.question_id = $2`,
 				email, questionOf(r.Field))
 			want := []string{r.Want}
 			if r.Want == "" {
@@ -194,7 +206,7 @@ func checkManifest(t *testing.T, pool *pgxpool.Pool, ds *knacktest.Dataset, d *v
 				t.Errorf("answer %s of %s = %v, want %v", r.Field, r.ID, vals, want)
 			}
 			if n := count(t, pool, `SELECT count(*) FROM public.question_responses q JOIN public.students s ON s.id = q.student_id
-				WHERE s.email = $1 AND q.cycle = 1`, email); n == 0 {
+				WHERE lower(s.email) = lower($1) AND q.cycle = 1`, email); n == 0 {
 				t.Errorf("no cycle 1 answers at all for %s: the other answers must be taken", r.ID)
 			}
 		}
@@ -202,7 +214,7 @@ func checkManifest(t *testing.T, pool *pgxpool.Pool, ds *knacktest.Dataset, d *v
 	// Rule 9: linked through field_792 only.
 	for _, r := range d.AnswerByLink {
 		if n := count(t, pool, `SELECT count(*) FROM public.question_responses q JOIN public.students s ON s.id = q.student_id
-			WHERE s.email = $1`, r.Want); n == 0 {
+			WHERE lower(s.email) = $1`, r.Want); n == 0 {
 			t.Errorf("answers of %s (linked through field_792 only) not stored for %s", r.ID, r.Want)
 		}
 	}
@@ -221,7 +233,7 @@ func checkManifest(t *testing.T, pool *pgxpool.Pool, ds *knacktest.Dataset, d *v
 		if old == nw {
 			t.Errorf("re-upload %s and %s share the academic year %s", l.From.ID, l.To.ID, old)
 		}
-		eq("email of re-upload "+l.To.ID, one(`SELECT email FROM public.students WHERE knack_id = $1`, l.To.ID), l.To.Want)
+		eq("email of re-upload "+l.To.ID, one(`SELECT lower(email) FROM public.students WHERE knack_id = $1`, l.To.ID), l.To.Want)
 	}
 
 	// Rule 6: keep-and-refresh: the stale cycles 2 and 3 are not taken,
@@ -236,7 +248,7 @@ func checkManifest(t *testing.T, pool *pgxpool.Pool, ds *knacktest.Dataset, d *v
 			}
 		}
 		cycles := strings1(t, pool, `SELECT DISTINCT q.cycle FROM public.question_responses q
-			JOIN public.students s ON s.id = q.student_id WHERE s.email = $1 ORDER BY 1`, oEmail(rec29[r29.ID], qn.Email.Key))
+			JOIN public.students s ON s.id = q.student_id WHERE lower(s.email) = lower($1) ORDER BY 1`, oEmail(rec29[r29.ID], qn.Email.Key))
 		if !slices.Equal(cycles, []string{"1"}) {
 			t.Errorf("keep-and-refresh %s: answer cycles %v, want [1]", r29.ID, cycles)
 		}
@@ -275,7 +287,7 @@ func checkManifest(t *testing.T, pool *pgxpool.Pool, ds *knacktest.Dataset, d *v
 		eq("establishment of staff "+r.ID, one(`SELECT coalesce(establishment_id::text, '<nil>') FROM public.staff_admins WHERE knack_id = $1`, r.ID), "<nil>")
 	}
 	for _, l := range d.SuperUserAlsoStaff {
-		eq("super user "+l.From.ID, one(`SELECT email FROM public.super_users WHERE knack_id = $1`, l.From.ID), l.From.Want)
+		eq("super user "+l.From.ID, one(`SELECT lower(email) FROM public.super_users WHERE knack_id = $1`, l.From.ID), l.From.Want)
 		eq("staff "+l.To.ID, one(`SELECT email FROM public.staff_admins WHERE knack_id = $1`, l.To.ID), l.To.Want)
 	}
 
@@ -313,10 +325,10 @@ func checkManifest(t *testing.T, pool *pgxpool.Pool, ds *knacktest.Dataset, d *v
 		}
 	}
 	for _, r := range d.ProfileAccountText {
-		eq("email of profile "+r.ID, profCol(r.ID, "student_email"), r.Want)
+		eq("email of profile "+r.ID, strings.ToLower(profCol(r.ID, "student_email")), r.Want)
 	}
 	for _, r := range d.AccountAnchorOnly {
-		if n := count(t, pool, `SELECT count(*) FROM public.academic_profiles WHERE student_email = $1`, r.Want); n != 1 {
+		if n := count(t, pool, `SELECT count(*) FROM public.academic_profiles WHERE lower(student_email) = $1`, r.Want); n != 1 {
 			t.Errorf("%d profiles for the account %s known only by its anchor (%s), want 1", n, r.ID, r.Want)
 		}
 	}

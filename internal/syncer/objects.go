@@ -12,9 +12,12 @@ import (
 )
 
 // input is one record to project, with when the mirror first saw it.
+// repair: the record is unchanged, projected again by a full sweep to
+// repair drift (docs/mapping.md, rule 16).
 type input struct {
 	rec       knack.Record
 	firstSeen time.Time
+	repair    bool
 }
 
 // lookups are the context a batch's projection needs beyond its records.
@@ -76,23 +79,35 @@ func lookupObject(key string) (object, error) {
 	return objects[i], nil
 }
 
-// builder collects one batch: records, staging rows and issues.
+// builder collects one batch: records, staging rows and issues. today is
+// the injected clock's date: what is history depends on it (rule 11).
 type builder struct {
 	batch  store.Batch
 	tables map[string]*store.Table
 }
 
-func newBuilder(o object, runID int64) *builder {
+func newBuilder(o object, runID int64, today time.Time) *builder {
 	return &builder{
-		batch:  store.Batch{Object: o.key, Script: o.script, RunID: runID, Params: o.params},
+		batch:  store.Batch{Object: o.key, Script: o.script, RunID: runID, Params: o.params, Today: today},
 		tables: map[string]*store.Table{},
 	}
 }
 
 // record adds a batch record. replace: the record's claims are replaced by
 // what it produced now (false keeps what it had, when it produced nothing).
-func (b *builder) record(id string, replace bool, year string) {
-	b.batch.Records = append(b.batch.Records, store.BatchRecord{ID: id, Replace: replace, CurrentYear: year})
+func (b *builder) record(in input, replace bool, year string) {
+	b.batch.Records = append(b.batch.Records, store.BatchRecord{ID: in.rec.ID, Replace: replace, CurrentYear: year, Repair: in.repair})
+}
+
+// changed is how many of fresh records changed (the others are repairs).
+func changed(fresh []store.Fresh) int {
+	n := 0
+	for _, f := range fresh {
+		if !f.Repair {
+			n++
+		}
+	}
+	return n
 }
 
 func (b *builder) deleted(id string) {

@@ -43,6 +43,7 @@ type oStudent struct {
 	id, email, year string
 	school          string // "" when unknown
 	date            *time.Time
+	at              *time.Time // rule 5's completion timestamp
 	last            int
 	rec             knack.Record
 }
@@ -97,18 +98,22 @@ var oracleQueries = map[string]string{
 		FROM public.question_responses q JOIN public.students s ON s.id = q.student_id ORDER BY 1`,
 }
 
-// oScore is rule 7: whole numbers 0..10 as they are, fractions rounded
-// half up, anything else NULL ("-").
+// oScore is rule 7: fractions rounded half up first, then whole numbers
+// 0..10 kept, anything else NULL ("-").
 func oScore(r knack.Record, key string) string {
 	v, ok := oNumber(r, key)
-	if !ok || v < 0 || v > 10 {
+	if !ok {
 		return "-"
 	}
-	return strconv.Itoa(int(math.Floor(v + 0.5)))
+	n := math.Floor(v + 0.5)
+	if n < 0 || n > 10 {
+		return "-"
+	}
+	return strconv.Itoa(int(n))
 }
 
-// wins is rule 5: the later date wins (a date beats none), ties to the
-// larger id.
+// wins is rule 5: the later completion timestamp wins (a timestamp beats
+// none), ties to the larger id.
 func wins(dateA *time.Time, idA string, dateB *time.Time, idB string) bool {
 	switch {
 	case dateA != nil && dateB == nil:
@@ -150,12 +155,14 @@ func (o *oracle) results() {
 			}
 		}
 		d := oDate(r, f.CompletionDate.Key)
-		s := oStudent{id: r.ID, email: email, year: o.year(d, school), school: school, date: d, last: 3, rec: r}
+		s := oStudent{id: r.ID, email: email, year: o.year(d, school), school: school, date: d, at: oTimestamp(r, f.CompletionDate.Key), last: 3, rec: r}
 		if n, ok := oNumber(r, f.CurrentCycle.Key); ok && (n == 1 || n == 2 || n == 3) {
 			s.last = int(n)
 		}
-		k := s.email + "|" + s.year
-		if w, ok := o.students[k]; !ok || wins(s.date, s.id, w.date, w.id) {
+		// Rule 1: one identity whatever the casing; the winner's casing is
+		// stored.
+		k := strings.ToLower(s.email) + "|" + s.year
+		if w, ok := o.students[k]; !ok || wins(s.at, s.id, w.at, w.id) {
 			o.students[k] = s
 		}
 	}
@@ -166,13 +173,15 @@ func (o *oracle) results() {
 			date = s.date.Format(time.DateOnly)
 		}
 		for c := 1; c <= s.last; c++ {
+			// Rule 6: a cycle row needs at least one valid score.
 			var vals []string
-			present := false
+			valid := false
 			for _, sf := range f.Scores[c-1] {
-				present = present || oPresent(s.rec, sf.Key)
-				vals = append(vals, oScore(s.rec, sf.Key))
+				v := oScore(s.rec, sf.Key)
+				valid = valid || v != "-"
+				vals = append(vals, v)
 			}
-			if present {
+			if valid {
 				o.scores++
 				o.rows["vespa_scores"] = append(o.rows["vespa_scores"],
 					s.email+"|"+s.year+"|"+strconv.Itoa(c)+"|"+strings.Join(vals, ",")+"|"+date)
@@ -190,7 +199,7 @@ func (o *oracle) questionnaires() {
 	f := vespa.Questionnaires
 	type claim struct {
 		id   string
-		date *time.Time
+		at   *time.Time
 		rows []string
 	}
 	claims := map[string]claim{} // "year|student|cycle"
@@ -204,12 +213,13 @@ func (o *oracle) questionnaires() {
 			continue
 		}
 		d := oDate(r, f.CompletionDate.Key)
+		at := oTimestamp(r, f.CompletionDate.Key)
 		// The student whose establishment's rule gives the answers its year.
 		var st *oStudent
 		match := func(s oStudent) bool { return s.year == o.year(d, s.school) }
 		if email != "" {
 			for _, s := range o.students {
-				if s.email == email && match(s) {
+				if strings.EqualFold(s.email, email) && match(s) {
 					st = &s
 					break
 				}
@@ -236,9 +246,9 @@ func (o *oracle) questionnaires() {
 			if len(rows) == 0 {
 				continue
 			}
-			k := st.year + "|" + st.email + "|" + strconv.Itoa(c)
-			if w, ok := claims[k]; !ok || wins(d, r.ID, w.date, w.id) {
-				claims[k] = claim{r.ID, d, rows}
+			k := st.year + "|" + strings.ToLower(st.email) + "|" + strconv.Itoa(c)
+			if w, ok := claims[k]; !ok || wins(at, r.ID, w.at, w.id) {
+				claims[k] = claim{r.ID, at, rows}
 			}
 		}
 	}
@@ -272,7 +282,7 @@ func (o *oracle) academicProfiles() {
 				school = ids[0]
 			}
 		}
-		k := email + "|" + o.year(nil, school)
+		k := strings.ToLower(email) + "|" + o.year(nil, school)
 		if w, ok := winners[k]; !ok || r.ID > w.ID {
 			winners[k] = r
 		}
@@ -349,7 +359,7 @@ func oEmail(r knack.Record, key string) string {
 	if m := mailto.FindStringSubmatch(s); m != nil {
 		s = m[1]
 	}
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSpace(s) // as given: rule 1 never lower-cases
 	if !emailShape.MatchString(s) {
 		return ""
 	}
@@ -373,6 +383,27 @@ func oDate(r knack.Record, key string) *time.Time {
 		if t, err := time.Parse(layout, text); err == nil {
 			d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 			return &d
+		}
+	}
+	return nil
+}
+
+// oTimestamp is rule 5's completion timestamp: the raw iso_timestamp's
+// wall clock, else the formatted text's date and time (a date alone at
+// 00:00); nil when absent or unreadable.
+func oTimestamp(r knack.Record, key string) *time.Time {
+	var text string
+	switch v := oValue(r, key).(type) {
+	case map[string]any:
+		text, _ = v["iso_timestamp"].(string)
+	case string:
+		text = strings.TrimSpace(v)
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.000Z", time.RFC3339, "2006-01-02", "02/01/2006 15:04:05",
+		"02/01/2006 15:04", "02/01/2006 3:04pm", "02/01/2006 3:04 pm", "02/01/2006"} {
+		if t, err := time.Parse(layout, text); err == nil {
+			at := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+			return &at
 		}
 	}
 	return nil

@@ -52,6 +52,7 @@ func (s *Syncer) listPages(ctx context.Context, runID int64, o object, first int
 					return fmt.Errorf("page %d: %w", j.page.Number, err)
 				}
 				wm.commit(j.page.Number)
+				s.pageStats(gctx, runID)
 				if progress != nil {
 					mu.Lock()
 					seen += len(j.page.Records)
@@ -62,9 +63,11 @@ func (s *Syncer) listPages(ctx context.Context, runID int64, o object, first int
 			return nil
 		})
 	}
-	last := s.knack.Stats().Requests
-	listErr := s.knack.List(gctx, o.key, knack.ListOptions{StartPage: first}, func(page knack.Page) error {
-		now := s.knack.Stats().Requests
+	// The listing's own requests, not the client's (other jobs share it).
+	lctx, counter := knack.CountRequests(gctx)
+	last := counter.Load()
+	listErr := s.knack.List(lctx, o.key, knack.ListOptions{StartPage: first}, func(page knack.Page) error {
+		now := counter.Load()
 		j := job{page: page, requests: int(now - last)}
 		last = now
 		select {
@@ -143,4 +146,18 @@ func retryable(err error) bool {
 	var netErr net.Error
 	return err != nil && (pgconn.SafeToRetry(err) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		strings.Contains(err.Error(), "conn closed"))
+}
+
+// repairKey marks a context whose listing re-projects unchanged records
+// too (a full sweep, rule 16): their rows are merged again, and what that
+// writes is drift another writer made, counted as repaired.
+type repairKey struct{}
+
+func withRepair(ctx context.Context) context.Context {
+	return context.WithValue(ctx, repairKey{}, true)
+}
+
+func repairing(ctx context.Context) bool {
+	v, _ := ctx.Value(repairKey{}).(bool)
+	return v
 }

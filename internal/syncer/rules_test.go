@@ -118,7 +118,7 @@ func TestSweepRules(t *testing.T) {
 		b.sweep(t)
 		var studentID, scoreID string
 		if err := b.pool.QueryRow(t.Context(), `SELECT s.id::text, v.id::text FROM public.students s
-			JOIN public.vespa_scores v ON v.student_id = s.id WHERE s.email = 'ann.lee@school.example' AND s.academic_year = '2025/2026'`).
+			JOIN public.vespa_scores v ON v.student_id = s.id WHERE lower(s.email) = 'ann.lee@school.example' AND s.academic_year = '2025/2026'`).
 			Scan(&studentID, &scoreID); err != nil {
 			t.Fatal(err)
 		}
@@ -127,9 +127,11 @@ func TestSweepRules(t *testing.T) {
 		r2 := oid(time.Date(2025, 10, 3, 8, 0, 0, 0, time.UTC), 2)
 		b.put(t, "object_10", r2, scoreFields(result("ann.lee@school.example", ukSchool, mdy(2025, time.October, 5), 1), 1, 7, 7, 7, 7, 7, 7))
 		b.sweep(t)
-		got := strings1(t, b.pool, `SELECT s.id || ' ' || s.knack_id || ' ' || v.id || ' ' || v.vision FROM public.students s
-			JOIN public.vespa_scores v ON v.student_id = s.id WHERE s.email = 'ann.lee@school.example'`)
-		want := []string{studentID + " " + r2 + " " + scoreID + " 7"}
+		// Rule 1: the same row (compared case-insensitively), now in the
+		// new record's casing.
+		got := strings1(t, b.pool, `SELECT s.id || ' ' || s.email || ' ' || s.knack_id || ' ' || v.id || ' ' || v.vision FROM public.students s
+			JOIN public.vespa_scores v ON v.student_id = s.id WHERE lower(s.email) = 'ann.lee@school.example'`)
+		want := []string{studentID + " ann.lee@school.example " + r2 + " " + scoreID + " 7"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("student after re-upload (-want +got):\n%s", diff)
 		}
@@ -350,10 +352,15 @@ func TestSweepRules(t *testing.T) {
 		scoreFields(rec, 1, 6, 6, 6, 6, 6, 6)
 		b.put(t, "object_10", id, rec)
 		b.sweep(t)
+		// 2024/2025 ended on 31 July: its rows are history now (rule 11),
+		// so the change is reported, not applied.
 		got := strings1(t, b.pool, `SELECT s.academic_year || ' ' || v.cycle || ' ' || v.vision || ' ' || coalesce(v.completion_date::text, '<nil>')
 			FROM public.students s JOIN public.vespa_scores v ON v.student_id = s.id`)
-		if want := []string{"2024/2025 1 6 <nil>"}; !slices.Equal(got, want) {
+		if want := []string{"2024/2025 1 5 <nil>"}; !slices.Equal(got, want) {
 			t.Errorf("rows %v, want %v", got, want)
+		}
+		if !hasIssue(issues(t, b.pool), "object_10", id, vespa.RuleHistoryLocked, "2024/2025") {
+			t.Errorf("no history_locked issue for %s", id)
 		}
 	})
 
@@ -440,7 +447,9 @@ func TestSweepRules(t *testing.T) {
 		b := crafted(t, options{})
 		const newSchool = "5e00000000000000000000b1"
 		id := oid(time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC), 1)
-		b.put(t, "object_10", id, scoreFields(result("early@new-school.example", newSchool, mdy(2025, time.March, 15), 1), 1, 5, 5, 5, 5, 5, 5))
+		// Completed this academic year under either calendar (rule 11 keeps
+		// an earlier year's rows as they are).
+		b.put(t, "object_10", id, scoreFields(result("early@new-school.example", newSchool, mdy(2025, time.October, 15), 1), 1, 5, 5, 5, 5, 5, 5))
 		b.sweep(t)
 		if !hasIssue(issues(t, b.pool), "object_10", id, vespa.RuleEstablishment, "") {
 			t.Fatalf("no unknown_establishment issue for %s", id)

@@ -120,6 +120,11 @@ func (s *Syncer) Sweep(ctx context.Context, opts SweepOptions) (*store.Run, erro
 			return s.store.Run(context.WithoutCancel(ctx), run.ID)
 		}
 	}
+	if sweepErr == nil {
+		if sweepErr = s.recomputeStats(ctx, run.ID, full); sweepErr != nil {
+			status, errText = store.StatusFailed, sweepErr.Error()
+		}
+	}
 	done, err := s.closeRun(ctx, run.ID, status, errText)
 	if err != nil {
 		return nil, err
@@ -139,27 +144,59 @@ func (s *Syncer) sweepObject(ctx context.Context, run *store.Run, p store.Object
 		_ = s.store.ObjectDone(context.WithoutCancel(ctx), run.ID, o.key, "failed", err.Error(), s.since(start), 0, nil)
 		return err
 	}
-	if err := s.listPages(ctx, run.ID, o, max(p.NextPage, 1), progress); err != nil {
+	lctx := ctx
+	if run.FullSweep {
+		// The nightly full sweep projects every mirrored record again and
+		// repairs what other writers changed (rule 16).
+		lctx = withRepair(ctx)
+	}
+	if err := s.listPages(lctx, run.ID, o, max(p.NextPage, 1), progress); err != nil {
 		return fail(err)
 	}
 
-	// Changes in this object or an earlier one may ask for records to be
-	// projected again; a pass can mark more (a new winner), so repeat.
-	for pass := 0; pass < 5; pass++ {
-		a, err := s.Reproject(ctx, run.ID, o.key, false)
-		if err != nil {
-			return fail(err)
-		}
-		if a.Changed == 0 {
-			break
-		}
+	if err := s.settle(ctx, run.ID, o); err != nil {
+		return fail(err)
 	}
-
 	held, notes, err := s.sweepDeletes(ctx, run, o)
 	if err != nil {
 		return fail(err)
 	}
+	// A deleted winner hands its identity to the next-best record in this
+	// same sweep (rule 5), not at the next one.
+	if err := s.settle(ctx, run.ID, o); err != nil {
+		return fail(err)
+	}
+	if run.FullSweep {
+		if err := s.countUnowned(ctx, run.ID, o); err != nil {
+			return fail(err)
+		}
+	}
 	return s.store.ObjectDone(ctx, run.ID, o.key, "complete", "", s.since(start), held, notes)
+}
+
+// settle projects the records of o that changes asked to project again
+// (in this object or an earlier one); a pass can mark more (a new winner),
+// so it repeats.
+func (s *Syncer) settle(ctx context.Context, runID int64, o object) error {
+	for pass := 0; pass < 5; pass++ {
+		a, err := s.Reproject(ctx, runID, o.key, false)
+		if err != nil || a.Changed == 0 {
+			return err
+		}
+	}
+	return nil
+}
+
+// countUnowned records, after a complete sweep of o, the current-year rows
+// no record of it produces: another writer's rows, left alone (rule 16).
+func (s *Syncer) countUnowned(ctx context.Context, runID int64, o object) error {
+	res, err := s.store.Unowned(ctx, o.key, o.script, s.now())
+	if err != nil || len(res.Tables) == 0 {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx pgx.Tx) error {
+		return s.store.RecordPage(ctx, tx, store.PageDone{RunID: runID, Object: o.key, Result: res, Now: s.now()})
+	})
 }
 
 // sweepDeletes handles the records a complete listing did not return. Each
@@ -266,6 +303,10 @@ func (s *Syncer) ConfirmDeletes(ctx context.Context) (Applied, error) {
 			return total, err
 		}
 		total.add(a)
+	}
+	if err := s.recomputeStats(ctx, runID, false); err != nil {
+		_, _ = s.closeRun(ctx, runID, store.StatusFailed, err.Error())
+		return total, err
 	}
 	_, err = s.closeRun(ctx, runID, store.StatusSucceeded, "")
 	return total, err

@@ -35,6 +35,9 @@ type Config struct {
 	// OnRunFinished, when set, hears of every run the syncer closes
 	// (metrics).
 	OnRunFinished func(*store.Run)
+	// Stats, when set, recomputes the derived statistics at the end of
+	// every pass (internal/stats).
+	Stats Stats
 }
 
 // Syncer runs sweeps and applies fetched records.
@@ -72,6 +75,9 @@ var ErrUnknownObject = errors.New("unknown object")
 // finishRun closes a one-object run with err's outcome and returns err, or
 // the error of closing it.
 func (s *Syncer) finishRun(ctx context.Context, runID int64, object string, start time.Time, err error) error {
+	if err == nil {
+		err = s.recomputeStats(ctx, runID, false)
+	}
 	status, objStatus, errText := store.StatusSucceeded, "complete", ""
 	if err != nil {
 		status, objStatus, errText = store.StatusFailed, "failed", err.Error()

@@ -2,6 +2,7 @@ package vespa
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,3 +36,26 @@ func australianRule() EstablishmentInfo {
 }
 
 func label(from, to int) string { return strconv.Itoa(from) + "/" + strconv.Itoa(to) }
+
+// IsHistory reports whether rows of academic year label are history on
+// today (rule 11): the year ended before today's date. A UK label Y/Y+1
+// ends on 31 July Y+1, a calendar label Y/Y on 31 December Y; so a row is
+// history exactly when its year is earlier than its establishment's
+// current year, and a school that switches calendars keeps the year that
+// was current before the switch out of history until it ends. An
+// unreadable label is not history. The store applies the same test in SQL
+// (knacksync.is_history, migration 00007).
+func IsHistory(label string, today time.Time) bool {
+	from, to, ok := strings.Cut(label, "/")
+	y1, err1 := strconv.Atoi(from)
+	y2, err2 := strconv.Atoi(to)
+	if !ok || err1 != nil || err2 != nil {
+		return false
+	}
+	end := time.Date(y2, time.July, 31, 0, 0, 0, 0, time.UTC)
+	if y1 == y2 {
+		end = time.Date(y1, time.December, 31, 0, 0, 0, 0, time.UTC)
+	}
+	y, m, d := today.Date()
+	return end.Before(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+}

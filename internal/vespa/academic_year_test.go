@@ -46,3 +46,31 @@ func TestAcademicYear(t *testing.T) {
 		})
 	}
 }
+
+// Rule 11: history is by the calendar: earlier than the establishment's
+// current academic year on today's date.
+func TestIsHistory(t *testing.T) {
+	t.Parallel()
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 15, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		label string
+		today time.Time
+		want  bool
+	}{
+		{"2024/2025", day(2025, 11, 20), true},  // UK: last year
+		{"2025/2026", day(2025, 11, 20), false}, // UK: this year
+		{"2024/2025", day(2025, 7, 31), false},  // its last day
+		{"2024/2025", day(2025, 8, 1), true},    // the new UK year starts
+		{"2025/2025", day(2025, 12, 31), false}, // calendar year: its last day
+		{"2025/2025", day(2026, 1, 1), true},    // the next calendar year
+		{"2025/2026", day(2026, 3, 1), false},   // UK year current after a switch to the calendar rule
+		{"2026/2027", day(2025, 11, 20), false}, // a future year is not history
+		{"garbage", day(2025, 11, 20), false},   // unreadable: not history
+		{"2023/2024", day(2025, 11, 20), true},  // two years back
+	}
+	for _, tt := range tests {
+		if got := IsHistory(tt.label, tt.today); got != tt.want {
+			t.Errorf("IsHistory(%q, %s) = %v, want %v", tt.label, tt.today.Format("2006-01-02"), got, tt.want)
+		}
+	}
+}

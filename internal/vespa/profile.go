@@ -15,7 +15,8 @@ import (
 // ProjectProfile maps an object_112 record to its academic profile and
 // subjects (DOMAIN.md rules 4, 12, 13, 14).
 //
-//   - The email is that of the object_3 account in field_3064, looked up in
+//   - The email is that of the object_3 account in field_3064 (as Knack
+//     gives it, trimmed: rule 1), looked up in
 //     ctx.Accounts (read once per run). A profile without an account, or
 //     whose account is not in the map (or has no valid email), is reported
 //     (RuleAccount) and gives no rows (ok=false).
@@ -38,7 +39,7 @@ func ProjectProfile(rec knack.Record, ctx Context) (ProfileRows, []Issue, bool) 
 	is := newIssues(f.Object, rec)
 
 	account := knack.DecodeConnectionID(rec, f.Account.Key)
-	email := knack.NormaliseEmail(ctx.Accounts[account])
+	email := knack.TrimEmail(ctx.Accounts[account])
 	switch {
 	case account == "":
 		is.add(RuleAccount, f.Account, "", "no account; profile not stored")

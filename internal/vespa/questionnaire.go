@@ -12,7 +12,8 @@ import (
 // ProjectQuestionnaire maps an object_29 record to its answers and the keys
 // that link them to a student (DOMAIN.md rules 3, 4, 8, 9).
 //
-//   - Email is field_2732, normalised; "" when empty. An invalid email is
+//   - Email is field_2732 as given, trimmed; "" when empty (the store
+//     compares it case-insensitively). An invalid email is
 //     reported (RuleEmail) and left "", so that field_792 can still link.
 //   - ResultKnackID is the first object_10 id of field_792, "" when empty.
 //   - Neither: the answers can link to no student. The record is reported
@@ -37,7 +38,7 @@ func ProjectQuestionnaire(rec knack.Record, ctx Context) (QuestionnaireRows, []I
 		RecordID:      knack.CleanText(rec.ID),
 		ResultKnackID: knack.DecodeConnectionID(rec, f.Result.Key),
 	}
-	email, err := knack.DecodeEmail(rec, f.Email.Key)
+	email, err := knack.DecodeEmailAsGiven(rec, f.Email.Key)
 	switch {
 	case err == nil:
 		rows.Email = email
@@ -58,6 +59,7 @@ func ProjectQuestionnaire(rec knack.Record, ctx Context) (QuestionnaireRows, []I
 		return QuestionnaireRows{}, is.list, false
 	}
 	rows.CompletionDate = completed
+	rows.CompletedAt = completedAt(rec, f.CompletionDate, completed)
 	rows.YearUK = AcademicYear(yearDate, EstablishmentInfo{})
 	rows.YearAU = AcademicYear(yearDate, australianRule())
 

@@ -113,7 +113,7 @@ func TestProjectQuestionnaireLink(t *testing.T) {
 		{
 			"HTML mixed-case email only",
 			[][]kv{absent(f.Email), absent(f.Result), kvs(fmtd(f.Email, `<a href="mailto:Sam.Jones@Northfield.Example">Sam</a>`))},
-			"sam.jones@northfield.example", "", true, nil,
+			"Sam.Jones@Northfield.Example", "", true, nil, // as given (rule 1); the store compares case-insensitively
 		},
 		{
 			"linkable only through field_792",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"knacksync/internal/knack"
@@ -22,7 +23,9 @@ const Cycles = 3
 // per-cycle scores and comments (DOMAIN.md rules 1–7, 10, 12, 14).
 //
 //   - Without a valid email the record gives no rows (ok=false) and one
-//     RuleEmail issue: a student cannot exist without identity.
+//     RuleEmail issue: a student cannot exist without identity. The email
+//     is kept as Knack gives it, trimmed (rule 1); identity compares it
+//     case-insensitively (the store keys claims by its lower-cased form).
 //   - The academic year comes from the completion date field_855 under the
 //     rule of the student's establishment (rule 3). A record without a date
 //     takes the year of ctx.FirstSeen (rule 4). An unparseable date is
@@ -31,19 +34,21 @@ const Cycles = 3
 //   - An establishment that is empty or not in ctx.Establishments is
 //     reported; the student is stored with EstablishmentKnackID "" and the UK
 //     rule.
+//   - CompletedAt ranks duplicates (rule 5): the completion date with the
+//     time of day Knack gives with it; a date alone is 00:00.
 //   - Cycles (rule 6): a cycle gives a ScoreRow when at least one of its six
-//     score fields holds a value (an out-of-range or non-numeric value counts:
-//     the cycle was filled in, rule 7 keeps the row with that score NULL).
-//     When field_146 is 1..3, cycles above it are ignored: they hold last
-//     year's values. A field_146 that is not 1..3 is reported, and every
-//     cycle is then taken.
-//   - Scores (rule 7): integral values are taken; non-integral ones are
-//     rounded half up and reported; values outside 0..10 (checked before
-//     rounding, so 10.4 is out of range) become NULL and are reported.
-//   - Comments: one row per non-blank rrc/goal text, for the same cycles as
-//     the scores. DOMAIN.md rule 6 speaks of scores only, but the comment
-//     fields of a later cycle hold last year's text exactly as the score
-//     fields do after a keep-and-refresh, so the same filter applies.
+//     scores is valid after rule 7 (a cycle whose every score is out of
+//     range or not a number gives no row; its values are still reported).
+//     When field_146 is 1..3, cycles above it are ignored for scores and
+//     comments alike (answers too, in the store): they hold last year's
+//     values. A field_146 that is not 1..3 is reported, and every cycle is
+//     then taken.
+//   - Scores (rule 7): integral values are taken; a non-integral value is
+//     first rounded half up and reported, then range-checked: 10.4 → 10,
+//     10.5 → 11 → NULL, -0.4 → 0. A value outside 0..10 becomes NULL and is
+//     reported.
+//   - Comments: one row per non-blank rrc/goal text, for cycles
+//     1..field_146.
 //
 // Duplicates across records (rule 5) are settled by the store's claims
 // engine (internal/store/sql/claims.sql), across batches and in the database.
@@ -51,7 +56,7 @@ func ProjectResult(rec knack.Record, ctx Context) (ResultRows, []Issue, bool) {
 	f := Results
 	is := newIssues(f.Object, rec)
 
-	email, err := knack.DecodeEmail(rec, f.Email.Key)
+	email, err := knack.DecodeEmailAsGiven(rec, f.Email.Key)
 	if err != nil {
 		is.addErr(RuleEmail, f.Email, err, emailDetail(err, "student"))
 		return ResultRows{}, is.list, false
@@ -80,6 +85,7 @@ func ProjectResult(rec knack.Record, ctx Context) (ResultRows, []Issue, bool) {
 		Group:                readText(rec, f.Group),
 		Gender:               readText(rec, f.Gender),
 		CompletionDate:       completed,
+		CompletedAt:          completedAt(rec, f.CompletionDate, completed),
 	}}
 
 	last := lastCycle(rec, f.CurrentCycle, is)
@@ -88,8 +94,8 @@ func ProjectResult(rec knack.Record, ctx Context) (ResultRows, []Issue, bool) {
 		score := ScoreRow{Email: email, AcademicYear: year, Cycle: c, CompletionDate: cloneTime(completed)}
 		filled := false
 		for k, sf := range f.Scores[c-1] {
-			v, present := readScore(rec, sf, is)
-			filled = filled || present
+			v := readScore(rec, sf, is)
+			filled = filled || v != nil
 			score.Scores[k] = v
 		}
 		if filled {
@@ -153,25 +159,29 @@ func lastCycle(rec knack.Record, f Field, is *issueList) int {
 	return Cycles
 }
 
-// readScore reads one score (rule 7). present is true when the field holds
-// anything at all, even a value that is then stored as NULL.
-func readScore(rec knack.Record, f Field, is *issueList) (score *int, present bool) {
+// readScore reads one score (rule 7): nil when the field is empty or the
+// value is not valid. A non-integral value is rounded half up (and
+// reported) before the range check, so 10.4 is 10 and 10.5 is 11, out of
+// range.
+func readScore(rec knack.Record, f Field, is *issueList) *int {
 	v, err := knack.DecodeNumber(rec, f.Key)
 	switch {
 	case err != nil:
 		is.addErr(RuleScore, f, err, "score is not a number; stored as NULL")
-		return nil, true
+		return nil
 	case v == nil:
-		return nil, false
-	case *v < 0 || *v > 10:
+		return nil
+	}
+	r := math.Floor(*v + 0.5) // half up; exact for integral values
+	if r != *v {
+		is.add(RuleScoreRounded, f, knack.DecodeText(rec, f.Key), fmt.Sprintf("score is not a whole number; rounded to %s", strconv.FormatFloat(r, 'f', -1, 64)))
+	}
+	if r < 0 || r > 10 {
 		is.add(RuleScore, f, knack.DecodeText(rec, f.Key), "score outside 0..10; stored as NULL")
-		return nil, true
+		return nil
 	}
-	n := int(math.Floor(*v + 0.5)) // half up; exact for integral values
-	if float64(n) != *v {
-		is.add(RuleScoreRounded, f, knack.DecodeText(rec, f.Key), fmt.Sprintf("score is not a whole number; rounded to %d", n))
-	}
-	return &n, true
+	n := int(r)
+	return &n
 }
 
 func emailDetail(err error, who string) string {

@@ -63,13 +63,14 @@ func TestProjectResultEmail(t *testing.T) {
 		wantIssues []string
 	}{
 		{"raw object", kvs(raw(f.Email, emailRaw("sam.jones@northfield.example"))), "sam.jones@northfield.example", true, nil},
-		{"mixed case and spaces", kvs(raw(f.Email, emailRaw(" Sam.Jones@Northfield.EXAMPLE "))), "sam.jones@northfield.example", true, nil},
+		// Rule 1: stored as Knack gives it, trimmed; never lower-cased.
+		{"mixed case and spaces", kvs(raw(f.Email, emailRaw(" Sam.Jones@Northfield.EXAMPLE "))), "Sam.Jones@Northfield.EXAMPLE", true, nil},
 		{
 			"HTML only",
 			append(absent(f.Email), fmtd(f.Email, `<a href="mailto:Sam.Jones@Northfield.example">Sam.Jones@Northfield.example</a>`)),
-			"sam.jones@northfield.example", true, nil,
+			"Sam.Jones@Northfield.example", true, nil,
 		},
-		{"nested object", kvs(raw(f.Email, map[string]any{"email": map[string]string{"address": "SAM@northfield.example"}})), "sam@northfield.example", true, nil},
+		{"nested object", kvs(raw(f.Email, map[string]any{"email": map[string]string{"address": "SAM@northfield.example"}})), "SAM@northfield.example", true, nil},
 		{"empty: no rows", append(absent(f.Email), raw(f.Email, emailRaw(""))), "", false, []string{"bad_email field_197 "}},
 		{"invalid: no rows", append(absent(f.Email), raw(f.Email, emailRaw("sam jones at school"))), "", false, []string{"bad_email field_197 sam jones at school"}},
 	}
@@ -270,10 +271,26 @@ func TestProjectResultCycles(t *testing.T) {
 			[][]kv{scoresOf(1, "", "", "", "", "", "")},
 			nil, nil, nil,
 		},
+		// Rule 6: a cycle row needs at least one valid score.
 		{
-			"an out-of-range score still makes the cycle",
+			"an out-of-range score alone makes no cycle, and is reported",
 			[][]kv{current(2), scoresOf(2, nil, nil, nil, nil, nil, 20879)},
-			[]int{1, 2}, nil, []string{"score_out_of_range field_166 20879"},
+			[]int{1}, nil, []string{"score_out_of_range field_166 20879"},
+		},
+		{
+			"text scores alone make no cycle",
+			[][]kv{current(2), scoresOf(2, "seven", nil, nil, nil, nil, nil)},
+			[]int{1}, nil, []string{"score_out_of_range field_161 seven"},
+		},
+		{
+			"one valid score among invalid ones makes the cycle",
+			[][]kv{current(2), scoresOf(2, 11, nil, nil, nil, nil, 4)},
+			[]int{1, 2}, nil, []string{"score_out_of_range field_161 11"},
+		},
+		{
+			"comments above field_146 skipped with the scores",
+			[][]kv{current(1), scoresOf(2, 5, 5, 5, 5, 5, 5), comment(f.Goal[1], "Last year's goal"), comment(f.RRC[2], "Last year's review")},
+			[]int{1}, nil, nil,
 		},
 		{
 			"comments per cycle, blank ones skipped",
@@ -359,11 +376,25 @@ func TestProjectResultScores(t *testing.T) {
 		},
 		{
 			"out of range: NULL, reported, row kept",
-			[]any{11, 5, -1, 10.4, 5, 20879},
+			[]any{11, 5, -1, "12", 5, 20879},
 			[6]*int{nil, ptr(5), nil, nil, ptr(5), nil},
 			[]string{
 				"score_out_of_range field_155 11", "score_out_of_range field_157 -1",
-				"score_out_of_range field_158 10.4", "score_out_of_range field_160 20879",
+				"score_out_of_range field_158 12", "score_out_of_range field_160 20879",
+			},
+		},
+		// Rule 7: round half up first (reported), then range-check.
+		{
+			"rounded, then range-checked",
+			[]any{10.4, 10.5, -0.4, -0.5, "10.49", 9.5},
+			[6]*int{ptr(10), nil, ptr(0), ptr(0), ptr(10), ptr(10)},
+			[]string{
+				"score_rounded field_155 10.4",
+				"score_rounded field_156 10.5", "score_out_of_range field_156 10.5",
+				"score_rounded field_157 -0.4",
+				"score_rounded field_158 -0.5",
+				"score_rounded field_159 10.49",
+				"score_rounded field_160 9.5",
 			},
 		},
 		{
@@ -461,7 +492,9 @@ func TestProjectResultStudentFields(t *testing.T) {
 		Group:                "12B",
 		Gender:               "",
 		CompletionDate:       civil(2025, 9, 29),
-		LastCycle:            1, // field_146 of the fixture
+		// Rule 5 ranks by the time of day Knack gives: "29/09/2025 04:50".
+		CompletedAt: ptr(time.Date(2025, 9, 29, 4, 50, 0, 0, time.UTC)),
+		LastCycle:   1, // field_146 of the fixture
 	}
 	if diff := cmp.Diff(want, rows.Student); diff != "" {
 		t.Errorf("student mismatch (-want +got):\n%s", diff)

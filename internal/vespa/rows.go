@@ -5,8 +5,10 @@ import "time"
 // This file is the contract between the pure projection (records → rows) and
 // the store (rows → Postgres). Text fields use "" for "no value" (the store
 // writes NULL); numbers, dates and booleans that may be absent are pointers.
-// Rows name other rows by natural keys (Knack ids, normalised email and
-// academic year): the store resolves them to uuids in SQL.
+// Rows name other rows by natural keys (Knack ids, email and academic
+// year): the store resolves them to uuids in SQL. Emails are as Knack gives
+// them, trimmed (rule 1; staff admins lower-cased); the store compares them
+// case-insensitively.
 
 // Issue is one data issue (DOMAIN.md rule 12): a record that could not be
 // taken as it is. Value is the offending value as received (emails inside it
@@ -37,6 +39,11 @@ const (
 	// RuleAccount: an academic profile whose object_3 account is missing or
 	// has no valid email (rule 13); the profile gives no rows.
 	RuleAccount = "unknown_account"
+
+	// RuleHistoryLocked: a change in Knack that would touch rows of an
+	// earlier academic year than the current one (rule 11); the rows stay
+	// as they are. Raised by the store, which knows what the rows hold.
+	RuleHistoryLocked = "history_locked"
 )
 
 // EstablishmentInfo is what the academic-year rule needs of an establishment.
@@ -50,7 +57,8 @@ type EstablishmentInfo struct {
 type Context struct {
 	// Establishments by Knack id (object_2), loaded before other objects.
 	Establishments map[string]EstablishmentInfo
-	// Accounts maps object_3 ids to normalised emails (academic profiles).
+	// Accounts maps object_3 ids to their emails as Knack gives them,
+	// trimmed (academic profiles).
 	Accounts map[string]string
 	// FirstSeen is when the service first saw this record (rule 4).
 	FirstSeen time.Time
@@ -78,8 +86,11 @@ type StudentRow struct {
 	Faculty              string
 	Group                string
 	Gender               string
-	// CompletionDate decides duplicates (rule 5); nil when absent.
+	// CompletionDate is field_855's calendar date; nil when absent.
 	CompletionDate *time.Time
+	// CompletedAt decides duplicates (rule 5): CompletionDate with the time
+	// of day Knack gives (00:00 when it gives a date alone); nil when absent.
+	CompletedAt *time.Time
 	// LastCycle is the highest cycle the record's data is current for
 	// (field_146, else 3): the student's questionnaire answers of later
 	// cycles are last year's leftovers too.
@@ -125,12 +136,14 @@ type Answer struct {
 // YearAU, rule 3), else through ResultKnackID (field_792).
 type QuestionnaireRows struct {
 	RecordID       string
-	Email          string // normalised; "" when absent
+	Email          string // as given, trimmed; "" when absent
 	ResultKnackID  string // "" when field_792 is empty
 	YearUK         string
 	YearAU         string
 	CompletionDate *time.Time
-	Answers        []Answer
+	// CompletedAt ranks duplicates as in rule 5 (date and time of day).
+	CompletedAt *time.Time
+	Answers     []Answer
 }
 
 // StaffRow is one row of public.staff_admins.

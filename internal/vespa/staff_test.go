@@ -74,7 +74,7 @@ func TestProjectSuperUser(t *testing.T) {
 		fmtd(f.Email, `<a href="mailto:Admin@Vespa.example">Admin@Vespa.example</a>`),
 		raw(f.Name, map[string]string{"full": "Ada Admin"}),
 	))
-	if diff := cmp.Diff(SuperUserRow{KnackID: id, Email: "admin@vespa.example", Name: "Ada Admin"}, row); diff != "" || !ok || len(issues) > 0 {
+	if diff := cmp.Diff(SuperUserRow{KnackID: id, Email: "Admin@Vespa.example", Name: "Ada Admin"}, row); diff != "" || !ok || len(issues) > 0 {
 		t.Errorf("row mismatch (-want +got):\n%s\nok %v issues %v", diff, ok, issueKeys(issues))
 	}
 	row, issues, ok = ProjectSuperUser(record(t, id, raw(f.Email, "not-an-email")))
@@ -96,7 +96,7 @@ func TestProjectAccount(t *testing.T) {
 		wantEmail  string
 		wantIssues []string
 	}{
-		{"raw", []kv{raw(f.Email, emailRaw("Pat.Lee@Northfield.example"))}, "pat.lee@northfield.example", nil},
+		{"raw", []kv{raw(f.Email, emailRaw("Pat.Lee@Northfield.example"))}, "Pat.Lee@Northfield.example", nil},
 		{"HTML anchor only", []kv{fmtd(f.Email, `<a href="mailto:pat@x.example">pat@x.example</a>`)}, "pat@x.example", nil},
 		{"empty", []kv{raw(f.Email, emailRaw("")), fmtd(f.Email, "")}, "", []string{"bad_email field_70 "}},
 	}

@@ -184,7 +184,8 @@ func (b *testBundle) plainStudent(t *testing.T) (id string, effort int) {
 		SELECT s.knack_id, v.effort FROM public.vespa_scores v JOIN public.students s ON s.id = v.student_id
 		WHERE v.cycle = 1 AND v.effort IS NOT NULL AND NOT s.knack_id = ANY($1)
 		  AND (SELECT count(*) FROM public.students o WHERE o.knack_id = s.knack_id) = 1
-		ORDER BY s.knack_id LIMIT 1`, manifest).Scan(&id, &effort)
+		  AND NOT knacksync.is_history(s.academic_year, $2) -- history rows never change (rule 11)
+		ORDER BY s.knack_id LIMIT 1`, manifest, epoch).Scan(&id, &effort)
 	if err != nil {
 		t.Fatalf("no plain student: %v", err)
 	}

@@ -27,6 +27,11 @@ func outcome(err error, now time.Time) error {
 		return river.JobSnooze(wait + time.Minute)
 	case errors.Is(err, knack.ErrQuotaExhausted):
 		return river.JobSnooze(time.Hour)
+	case errors.Is(err, ErrQuotaReserve):
+		// The live app spent the quota down to the reserve: wait for
+		// Knack's reset at 00:00 UTC.
+		y, m, d := now.UTC().Date()
+		return river.JobSnooze(time.Date(y, m, d+1, 0, 1, 0, 0, time.UTC).Sub(now))
 	case errors.Is(err, knack.ErrRateLimited):
 		return river.JobSnooze(5 * time.Second)
 	case errors.Is(err, knack.ErrUnauthorized), errors.Is(err, knack.ErrBadRequest):

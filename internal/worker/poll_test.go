@@ -73,7 +73,8 @@ func TestPollWorker(t *testing.T) {
 	efforts := map[string]int{}
 	for _, r := range b.sim.Records(obj) {
 		if n := b.count(t, `SELECT count(*) FROM public.vespa_scores v JOIN public.students s ON s.id = v.student_id
-			WHERE v.cycle = 1 AND v.effort IS NOT NULL AND s.knack_id = $1`, r.ID); n == 1 &&
+			WHERE v.cycle = 1 AND v.effort IS NOT NULL AND s.knack_id = $1
+			  AND NOT knacksync.is_history(s.academic_year, $2)`, r.ID, epoch); n == 1 &&
 			b.count(t, `SELECT count(*) FROM public.students WHERE knack_id = $1`, r.ID) == 1 {
 			ids = append(ids, r.ID)
 			efforts[r.ID] = b.effort(t, r.ID)

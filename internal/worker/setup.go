@@ -36,6 +36,9 @@ type Deps struct {
 	// ErrorHandler and Middleware report job failures (Sentry); optional.
 	ErrorHandler river.ErrorHandler
 	Middleware   []rivertype.Middleware
+	// Budget keeps Knack spending within the day's quota (the Knack
+	// client's meter); nil spends without a budget.
+	Budget *Budget
 }
 
 // Schedule parses a cron expression as UTC.
@@ -74,9 +77,9 @@ func NewRiverClient(d Deps) (*river.Client[pgx.Tx], error) {
 		return nil, err
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &HintsWorker{Syncer: d.Syncer, Locker: d.Store, Store: d.Store, Logger: d.Logger, Now: d.Now})
-	river.AddWorker(workers, &SweepWorker{Syncer: d.Syncer, Observer: d.Observer, Logger: d.Logger, Now: d.Now})
-	river.AddWorker(workers, &CheckHintsWorker{Store: d.Store, Now: d.Now})
+	river.AddWorker(workers, &HintsWorker{Syncer: d.Syncer, Locker: d.Store, Store: d.Store, Logger: d.Logger, Now: d.Now, Budget: d.Budget})
+	river.AddWorker(workers, &SweepWorker{Syncer: d.Syncer, Observer: d.Observer, Logger: d.Logger, Now: d.Now, Store: d.Store, Budget: d.Budget})
+	river.AddWorker(workers, &CheckHintsWorker{Store: d.Store, Now: d.Now, Budget: d.Budget})
 	river.AddWorker(workers, &PollWorker{Syncer: d.Syncer, Fields: d.PollFields, Margin: d.PollMargin, Now: d.Now})
 
 	periodic := []*river.PeriodicJob{
@@ -102,11 +105,20 @@ func NewRiverClient(d Deps) (*river.Client[pgx.Tx], error) {
 
 // CatchUp enqueues a sweep when the last successful full sweep is older than
 // the schedule's last firing (the service was down at 02:00), or when a
-// sweep was interrupted. It reports why, or "" when nothing was due.
+// sweep was interrupted; a sweep job whose process died (kill -9) is made
+// to run again at once rather than after River's rescue delay. It reports
+// why, or "" when nothing was due.
 func CatchUp(ctx context.Context, st *store.Store, client *river.Client[pgx.Tx], cronExpr string, now time.Time) (string, error) {
 	schedule, err := Schedule(cronExpr)
 	if err != nil {
 		return "", err
+	}
+	resumed, err := ResumeDeadSweeps(ctx, st)
+	if err != nil {
+		return "", err
+	}
+	if len(resumed) > 0 {
+		return fmt.Sprintf("resume sweep job %d: its process died", resumed[0]), nil
 	}
 	last, err := st.LastFullSweep(ctx)
 	if err != nil {
@@ -120,6 +132,8 @@ func CatchUp(ctx context.Context, st *store.Store, client *river.Client[pgx.Tx],
 	switch prev := Previous(schedule, now); {
 	case unfinished != nil:
 		reason = fmt.Sprintf("resume interrupted sweep %d", unfinished.ID)
+	case last.IsZero():
+		reason = "first start: no full sweep has completed yet"
 	case last.Before(prev):
 		reason = fmt.Sprintf("missed the sweep due at %s (last success %s)", prev.Format(time.RFC3339), last.Format(time.RFC3339))
 	default:

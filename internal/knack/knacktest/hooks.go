@@ -107,14 +107,18 @@ func (h *hookEmitter) deliver(ht hint) {
 	resp, err := h.client.Do(req)
 	if err != nil {
 		h.failed.Add(1)
-		h.log.Debug("knack simulator: change hint", "err", err)
+		// A failed delivery is what a user of `server sim --hook-url` needs to
+		// see (a wrong URL or secret); at shutdown it is expected.
+		if h.ctx.Err() == nil {
+			h.log.Warn("knack simulator: change hint not delivered", "url", ht.url, "err", err)
+		}
 		return
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		h.failed.Add(1)
-		h.log.Debug("knack simulator: change hint", "status", resp.StatusCode)
+		h.log.Warn("knack simulator: change hint refused", "url", ht.url, "status", resp.StatusCode)
 		return
 	}
 	h.sent.Add(1)

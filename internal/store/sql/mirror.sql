@@ -15,9 +15,12 @@ FROM knacksync.records
 WHERE object = @object AND record_id = ANY(@ids);
 
 -- name: touch
--- Unchanged records were seen (a narrow, HOT-friendly update).
+-- Unchanged records were seen (a narrow, HOT-friendly update). Returns the
+-- records touched: their rows stay locked until the batch commits, so a
+-- later fetch of one waits for a repair of it (rule 16) to finish.
 UPDATE knacksync.records SET last_seen = @now, last_fetched = greatest(last_fetched, @fetched), deleted_at = NULL
-WHERE object = @object AND record_id = ANY(@ids) AND last_fetched <= @fetched;
+WHERE object = @object AND record_id = ANY(@ids) AND last_fetched <= @fetched
+RETURNING record_id;
 
 -- name: upsert
 -- New and changed records, unless a fetch asked for later has landed
@@ -45,7 +48,8 @@ LIMIT @limit;
 -- name: projected
 UPDATE knacksync.records r SET projected_hash = r.hash
 FROM stg_batch b
-WHERE r.object = @object AND r.record_id = b.record_id AND NOT b.deleted;
+WHERE r.object = @object AND r.record_id = b.record_id AND NOT b.deleted
+  AND r.projected_hash IS DISTINCT FROM r.hash;
 
 -- name: mark_deleted
 -- Records confirmed gone, unless a later fetch saw them. Returns those

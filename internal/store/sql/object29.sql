@@ -2,7 +2,9 @@
 -- student by email and the academic year that the student's establishment
 -- gives the completion date, else through field_792 (rule 9). Claims are
 -- "year|student_id|cycle": duplicates per student, cycle and year are
--- resolved as in rule 5.
+-- resolved as in rule 5. E-mails compare case-insensitively (rule 1); the
+-- field_792 fallback finds the student of the same academic year only
+-- (rule 9). See docs/mapping.md.
 
 -- name: stage
 CREATE TEMP TABLE stg_questionnaires (
@@ -11,7 +13,8 @@ CREATE TEMP TABLE stg_questionnaires (
     result_knack_id text NOT NULL,
     year_uk text NOT NULL,
     year_au text NOT NULL,
-    completion_date date
+    completion_date date,
+    completed_at timestamp
 ) ON COMMIT DROP;
 CREATE TEMP TABLE stg_answers (
     record_id text NOT NULL,
@@ -19,17 +22,20 @@ CREATE TEMP TABLE stg_answers (
     question_id text NOT NULL,
     value int NOT NULL
 ) ON COMMIT DROP;
+-- Every statement below looks answers up by record and cycle; without an
+-- index each lookup scans the page's ~30,000 answers.
+CREATE INDEX ON stg_answers (record_id, cycle, question_id);
 
 -- name: claims
 CREATE TEMP TABLE links ON COMMIT DROP AS
-SELECT q.record_id, q.email, q.result_knack_id, q.completion_date,
+SELECT q.record_id, q.email, q.result_knack_id, q.completion_date, q.completed_at,
        coalesce(em.id, rs.id) AS student_id,
        coalesce(em.academic_year, rs.academic_year) AS academic_year
 FROM stg_questionnaires q
 LEFT JOIN LATERAL (
     SELECT s.id, s.academic_year
     FROM public.students s LEFT JOIN public.establishments e ON e.id = s.establishment_id
-    WHERE q.email <> '' AND s.email = q.email
+    WHERE q.email <> '' AND lower(s.email) = lower(q.email)
       AND s.academic_year = CASE WHEN e.is_australian AND e.use_standard_year = false THEN q.year_au ELSE q.year_uk END
     ORDER BY s.id LIMIT 1
 ) em ON true
@@ -57,12 +63,12 @@ WHERE l.student_id IS NULL AND EXISTS (SELECT 1 FROM stg_answers a WHERE a.recor
 -- Cycles above the student's current cycle (field_146 of its object_10
 -- record) hold last year's answers after a keep-and-refresh: not taken.
 INSERT INTO stg_claims (record_id, claim, rank_date)
-SELECT DISTINCT l.record_id, l.academic_year || '|' || l.student_id || '|' || a.cycle, l.completion_date
+SELECT DISTINCT l.record_id, l.academic_year || '|' || l.student_id || '|' || a.cycle, l.completed_at
 FROM links l
 JOIN stg_answers a ON a.record_id = l.record_id
 JOIN public.students s ON s.id = l.student_id
 LEFT JOIN knacksync.claims c10
-       ON c10.object = 'object_10' AND c10.held AND c10.claim = s.academic_year || '|' || s.email
+       ON c10.object = 'object_10' AND c10.held AND c10.claim = s.academic_year || '|' || lower(s.email)
 WHERE a.cycle <= coalesce(c10.last_cycle, 3);
 
 -- name: orphans
@@ -74,31 +80,87 @@ WITH gone AS (
       AND t.cycle = split_part(o.claim, '|', 3)::int
     RETURNING 1
 )
-SELECT 'question_responses' AS tbl, 0, 0, (SELECT count(*) FROM gone), 0, 0;
+SELECT 'question_responses' AS tbl, 0, 0, (SELECT count(*) FROM gone), 0, 0, 0, 0, 0;
+
+-- name: locked
+-- Rule 11: a winning key (student, cycle) of a history year that has
+-- answers already is history: not written. A changed record that says
+-- otherwise is reported (history_locked). A key without answers yet is
+-- inserted (history starts at first sight).
+CREATE TEMP TABLE locked ON COMMIT DROP AS
+SELECT w.claim, w.record_id, w.repair, split_part(w.claim, '|', 1) AS academic_year,
+       split_part(w.claim, '|', 2)::uuid AS student_id, split_part(w.claim, '|', 3)::int AS cycle
+FROM winners w
+WHERE w.in_batch AND w.history
+  AND EXISTS (SELECT 1 FROM public.question_responses t
+              WHERE t.student_id = split_part(w.claim, '|', 2)::uuid AND t.cycle = split_part(w.claim, '|', 3)::int
+                AND t.academic_year = split_part(w.claim, '|', 1));
+INSERT INTO stg_issues (record_id, rule, field, value, detail)
+SELECT DISTINCT l.record_id, 'history_locked', l.academic_year, '',
+       'Knack differs from the answers of ' || l.academic_year ||
+       ', an earlier academic year than the current one (history): not applied'
+FROM locked l
+WHERE NOT l.repair AND EXISTS (
+    (SELECT question_id::text, value FROM stg_answers a WHERE a.record_id = l.record_id AND a.cycle = l.cycle
+     EXCEPT
+     SELECT question_id::text, response_value FROM public.question_responses t
+     WHERE t.student_id = l.student_id AND t.cycle = l.cycle AND t.academic_year = l.academic_year)
+    UNION ALL
+    (SELECT question_id::text, response_value FROM public.question_responses t
+     WHERE t.student_id = l.student_id AND t.cycle = l.cycle AND t.academic_year = l.academic_year
+     EXCEPT
+     SELECT question_id::text, value FROM stg_answers a WHERE a.record_id = l.record_id AND a.cycle = l.cycle));
 
 -- name: answers
-WITH keys AS (
-    SELECT DISTINCT w.record_id, split_part(w.claim, '|', 1) AS academic_year,
-           split_part(w.claim, '|', 2)::uuid AS student_id, split_part(w.claim, '|', 3)::int AS cycle
-    FROM winners w WHERE w.in_batch
-), src AS (
+-- A repaired record's answers that it does not produce are another
+-- writer's: left alone and counted as unowned (rule 16).
+-- The keys written, as a table with indexes: the statement below looks
+-- them up per answer (a CTE has neither index nor statistics).
+CREATE TEMP TABLE answer_keys ON COMMIT DROP AS
+SELECT DISTINCT w.record_id, w.repair, split_part(w.claim, '|', 1) AS academic_year,
+       split_part(w.claim, '|', 2)::uuid AS student_id, split_part(w.claim, '|', 3)::int AS cycle
+FROM winners w WHERE w.in_batch AND NOT EXISTS (SELECT 1 FROM locked l WHERE l.claim = w.claim);
+CREATE INDEX ON answer_keys (student_id, cycle, academic_year);
+CREATE INDEX ON answer_keys (record_id, cycle);
+ANALYZE answer_keys;
+WITH src AS (
     SELECT k.student_id, k.academic_year, a.cycle, a.question_id, a.value
-    FROM stg_answers a JOIN keys k ON k.record_id = a.record_id AND k.cycle = a.cycle
+    FROM stg_answers a JOIN answer_keys k ON k.record_id = a.record_id AND k.cycle = a.cycle
 ), w AS (
     INSERT INTO public.question_responses AS t (student_id, cycle, question_id, response_value, academic_year)
     SELECT student_id, cycle, question_id, value, academic_year FROM src
     ON CONFLICT (student_id, cycle, academic_year, question_id) DO UPDATE SET response_value = excluded.response_value
     WHERE t.response_value IS DISTINCT FROM excluded.response_value
-    RETURNING (xmax = 0) AS inserted
+    RETURNING (xmax = 0) AS inserted, t.student_id, t.cycle, t.academic_year
 ), gone AS (
     -- Answers the winning record no longer has for its cycle (rule 11).
     DELETE FROM public.question_responses t
-    USING keys k
-    WHERE t.student_id = k.student_id AND t.cycle = k.cycle AND t.academic_year = k.academic_year
+    USING answer_keys k
+    WHERE t.student_id = k.student_id AND t.cycle = k.cycle AND t.academic_year = k.academic_year AND NOT k.repair
       AND NOT EXISTS (SELECT 1 FROM stg_answers a
                       WHERE a.record_id = k.record_id AND a.cycle = t.cycle AND a.question_id = t.question_id)
     RETURNING 1
 )
 SELECT 'question_responses' AS tbl, count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-       (SELECT count(*) FROM gone), (SELECT count(*) FROM src) - count(*), 0
+       (SELECT count(*) FROM gone), (SELECT count(*) FROM src) - count(*), 0,
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM answer_keys k WHERE k.repair AND k.student_id = w.student_id
+                                      AND k.cycle = w.cycle AND k.academic_year = w.academic_year)),
+       (SELECT count(*) FROM public.question_responses t JOIN answer_keys k
+            ON t.student_id = k.student_id AND t.cycle = k.cycle AND t.academic_year = k.academic_year AND k.repair
+        WHERE NOT EXISTS (SELECT 1 FROM stg_answers a
+                          WHERE a.record_id = k.record_id AND a.cycle = t.cycle AND a.question_id = t.question_id)), 0
 FROM w;
+
+-- name: unowned
+-- After a full sweep (rule 16): current-year answers no object_29 record
+-- produces (no held claim on their student, cycle and year). Not part of a
+-- batch.
+SELECT 'question_responses' AS tbl, 0, 0, 0, 0, 0, 0, coalesce(sum(g.n), 0), 0
+FROM (
+    SELECT t.academic_year, t.student_id, t.cycle, count(*) AS n
+    FROM public.question_responses t
+    GROUP BY t.academic_year, t.student_id, t.cycle
+) g
+WHERE NOT knacksync.is_history(g.academic_year, @today)
+  AND NOT EXISTS (SELECT 1 FROM knacksync.claims c
+                  WHERE c.object = @object AND c.held AND c.claim = g.academic_year || '|' || g.student_id || '|' || g.cycle);

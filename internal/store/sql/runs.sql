@@ -26,7 +26,7 @@ ORDER BY id DESC LIMIT 1;
 
 -- name: objects
 SELECT object, status, next_page, pages, knack_requests, records_seen, records_changed, records_deleted,
-       deletions_held, data_issues, duration_ms, coalesce(error, ''), coalesce(notes, '{}'::jsonb)
+       deletions_held, data_issues, duration_ms, coalesce(error, ''), coalesce(notes, '{}'::jsonb), history_kept
 FROM knacksync.run_objects WHERE run_id = @run_id ORDER BY position;
 
 -- name: page
@@ -38,19 +38,22 @@ UPDATE knacksync.run_objects SET
     records_seen = records_seen + @seen,
     records_changed = records_changed + @changed,
     records_deleted = records_deleted + @deleted,
-    data_issues = data_issues + @issues
+    data_issues = data_issues + @issues,
+    history_kept = history_kept + @history_kept
 WHERE run_id = @run_id AND object = @object;
 
 -- name: heartbeat
 UPDATE knacksync.runs SET heartbeat_at = @now WHERE id = @run_id;
 
 -- name: tables
-INSERT INTO knacksync.run_tables AS t (run_id, table_name, inserted, updated, deleted, unchanged)
-SELECT @run_id, x.table_name, x.inserted, x.updated, x.deleted, x.unchanged
-FROM jsonb_to_recordset(@tables::jsonb) AS x(table_name text, inserted int, updated int, deleted int, unchanged int)
+INSERT INTO knacksync.run_tables AS t (run_id, table_name, inserted, updated, deleted, unchanged, repaired, unowned)
+SELECT @run_id, x.table_name, x.inserted, x.updated, x.deleted, x.unchanged, x.repaired, x.unowned
+FROM jsonb_to_recordset(@tables::jsonb)
+     AS x(table_name text, inserted int, updated int, deleted int, unchanged int, repaired int, unowned int)
 ON CONFLICT (run_id, table_name) DO UPDATE SET
     inserted = t.inserted + excluded.inserted, updated = t.updated + excluded.updated,
-    deleted = t.deleted + excluded.deleted, unchanged = t.unchanged + excluded.unchanged;
+    deleted = t.deleted + excluded.deleted, unchanged = t.unchanged + excluded.unchanged,
+    repaired = t.repaired + excluded.repaired, unowned = t.unowned + excluded.unowned;
 
 -- name: object_done
 UPDATE knacksync.run_objects SET
@@ -77,8 +80,8 @@ WHERE r.id = @run_id AND l.id = r.sync_log_id;
 SELECT id, kind, objects, full_sweep, status, started_at, finished_at, coalesce(error, '') FROM knacksync.runs WHERE id = @run_id;
 
 -- name: run_tables
-SELECT table_name, inserted, updated, deleted, unchanged FROM knacksync.run_tables WHERE run_id = @run_id ORDER BY table_name;
+SELECT table_name, inserted, updated, deleted, unchanged, repaired, unowned FROM knacksync.run_tables WHERE run_id = @run_id ORDER BY table_name;
 
 -- name: last_full_sweep
-SELECT coalesce(max(finished_at), 'epoch'::timestamptz) FROM knacksync.runs
+SELECT max(finished_at) FROM knacksync.runs
 WHERE kind = 'sweep' AND full_sweep AND status = 'succeeded';

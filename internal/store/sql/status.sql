@@ -5,9 +5,10 @@
 -- Per object, in the order given: when a sweep last completed it (the
 -- run's finish: an object's own finish is not recorded), its live records
 -- in the mirror, the last run that touched it and what that run changed,
--- its open data issues, and the Knack requests of today's runs. Each table
--- is read once for all objects, not once per object: the mirror and the
--- runs (one per hint pass and poll) are long.
+-- its open data issues, and the Knack requests made for it today (the
+-- request ledger: each request counted once, where it was made, failed
+-- ones included). Each table is read once for all objects, not once per
+-- object: the mirror and the runs (one per hint pass and poll) are long.
 WITH success AS (
     SELECT ro.object, max(r.finished_at) AS at
     FROM knacksync.runs r
@@ -15,11 +16,10 @@ WITH success AS (
     WHERE r.kind = 'sweep' AND r.finished_at IS NOT NULL AND ro.status = 'complete'
     GROUP BY ro.object
 ), today AS (
-    SELECT ro.object, sum(ro.knack_requests) AS requests
-    FROM knacksync.runs r
-    JOIN knacksync.run_objects ro ON ro.run_id = r.id
-    WHERE r.started_at >= @day_start
-    GROUP BY ro.object
+    SELECT object, sum(requests) AS requests
+    FROM knacksync.knack_requests
+    WHERE day = @day_start::date
+    GROUP BY object
 ), live AS (
     SELECT object, count(*) AS records FROM knacksync.records WHERE deleted_at IS NULL GROUP BY object
 ), issues AS (
@@ -47,11 +47,11 @@ LEFT JOIN LATERAL (
 ORDER BY o.ord;
 
 -- name: requests_today
--- Every run of today counts, objects outside the list too.
-SELECT coalesce(sum(ro.knack_requests), 0)::int
-FROM knacksync.runs r
-JOIN knacksync.run_objects ro ON ro.run_id = r.id
-WHERE r.started_at >= @day_start;
+-- Every request of the UTC day counts, objects outside the list and
+-- app-level calls too.
+SELECT coalesce(sum(requests), 0)::int
+FROM knacksync.knack_requests
+WHERE day = @day_start::date;
 
 -- name: runs
 -- The newest runs with their objects' figures added up.
@@ -81,10 +81,18 @@ ORDER BY id;
 SELECT rule, count(*)::int FROM knacksync.data_issues GROUP BY rule ORDER BY rule;
 
 -- name: issues
--- The open data issues first seen last, of one rule when @rule is not empty. Values
--- are verbatim (they may hold a student's e-mail): the caller masks them.
-SELECT object, record_id, rule, field, value, detail, run_id, first_seen_at, last_seen_at
-FROM knacksync.data_issues
-WHERE @rule = '' OR rule = @rule
-ORDER BY first_seen_at DESC, object, record_id, rule, field
+-- The open data issues first seen last, of one rule when @rule is not empty
+-- (all of them when @limit is NULL). Values are verbatim (they may hold a
+-- student's e-mail): the caller masks them. A duplicate (rule 5) comes
+-- with the record that wins its key: the claimant ranked first (claims.sql),
+-- else the one its detail names.
+SELECT d.object, d.record_id, d.rule, d.field, d.value, d.detail, d.run_id, d.first_seen_at, d.last_seen_at,
+       CASE WHEN d.rule = 'duplicate' THEN coalesce(
+           (SELECT c.record_id FROM knacksync.claims c
+            WHERE c.object = d.object AND c.claim = d.field AND c.record_id <> d.record_id
+            ORDER BY c.rank_date DESC NULLS LAST, c.record_id DESC LIMIT 1),
+           substring(d.detail FROM 'record ([0-9a-f]{24}) wins'), '') ELSE '' END AS other_record_id
+FROM knacksync.data_issues d
+WHERE @rule = '' OR d.rule = @rule
+ORDER BY d.first_seen_at DESC, d.object, d.record_id, d.rule, d.field
 LIMIT @limit;
