@@ -97,31 +97,36 @@ func runSync(ctx context.Context, e env, args []string) error {
 }
 
 // progress draws a one-line progress bar on a terminal, or plain lines.
+// Pages commit out of order (two are applied at once), so it counts the
+// pages done, which only grows, rather than showing page numbers.
 type progress struct {
 	w        io.Writer
 	terminal bool
 	last     string
+	pages    map[string]int // pages committed per object
 }
 
 func newProgress(w io.Writer) *progress {
 	f, ok := w.(*os.File)
-	return &progress{w: w, terminal: ok && term.IsTerminal(int(f.Fd()))}
+	return &progress{w: w, terminal: ok && term.IsTerminal(int(f.Fd())), pages: map[string]int{}}
 }
 
 func (p *progress) page(ev syncer.Progress) {
-	total := max(ev.TotalPages, ev.Page)
+	p.pages[ev.Object]++
+	n := p.pages[ev.Object]
+	total := max(ev.TotalPages, n)
 	if !p.terminal {
-		fmt.Fprintf(p.w, "sync: %s page %d/%d, %d records\n", ev.Object, ev.Page, total, ev.Records)
+		fmt.Fprintf(p.w, "sync: %s %d/%d pages, %d records\n", ev.Object, n, total, ev.Records)
 		return
 	}
 	const width = 30
-	filled := width * ev.Page / max(total, 1)
+	filled := width * n / max(total, 1)
 	if p.last != "" && p.last != ev.Object {
 		fmt.Fprintln(p.w)
 	}
 	p.last = ev.Object
 	fmt.Fprintf(p.w, "\r%-11s [%s%s] %d/%d pages, %d records", ev.Object,
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled), ev.Page, total, ev.Records)
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), n, total, ev.Records)
 }
 
 func (p *progress) done() {
@@ -141,18 +146,23 @@ func printSummary(w io.Writer, run *store.Run) {
 		fmt.Fprintf(w, "error: %s\n", run.Error)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "object\tstatus\tpages\trequests\tseen\tchanged\tdeleted\theld\tissues\tseconds\t")
+	fmt.Fprintln(tw, "object\tstatus\tpages\trequests\tseen\tchanged\tdeleted\theld\tnew issues\tseconds\t")
 	for _, p := range run.Progress {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t\n", p.Object, p.Status, p.Pages, p.KnackRequests,
 			p.RecordsSeen, p.RecordsChanged, p.RecordsDeleted, p.DeletionsHeld, p.DataIssues, float64(p.DurationMS)/1000)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	if len(run.Tables) == 0 {
+		fmt.Fprintln(w, "no table rows written")
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// repaired: rows a full sweep fixed although Knack had not changed
 	// (another writer's drift); unowned: current-year rows no Knack record
 	// produces, left alone (docs/mapping.md, rule 16).
-	fmt.Fprintln(tw, "table\tinserted\tupdated\tdeleted\tunchanged\trepaired\tunowned\t")
+	if len(run.Tables) > 0 {
+		fmt.Fprintln(tw, "table\tinserted\tupdated\tdeleted\tunchanged\trepaired\tunowned\t")
+	}
 	names := make([]string, 0, len(run.Tables))
 	for n := range run.Tables {
 		names = append(names, n)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"knacksync/internal/store"
+	"knacksync/internal/syncer"
 )
 
 // The sync summary reports, per table, the rows a full sweep repaired and
@@ -35,5 +36,37 @@ func TestPrintSummaryRepairedUnowned(t *testing.T) {
 		if !regexp.MustCompile(want).Match(out.Bytes()) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// Pages commit out of order (two at a time): the progress counts pages
+// done, so it never goes backwards.
+func TestSyncProgressNeverGoesBack(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	p := newProgress(&out)
+	for i, page := range []int{2, 1, 4, 3} {
+		p.page(syncer.Progress{Object: "object_10", Page: page, TotalPages: 4, Records: 1000 * (i + 1)})
+	}
+	want := "sync: object_10 1/4 pages, 1000 records\n" +
+		"sync: object_10 2/4 pages, 2000 records\n" +
+		"sync: object_10 3/4 pages, 3000 records\n" +
+		"sync: object_10 4/4 pages, 4000 records\n"
+	if out.String() != want {
+		t.Errorf("progress lines:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// A run that wrote nothing says so instead of an empty table.
+func TestPrintSummaryNothingWritten(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	printSummary(&out, &store.Run{ID: 8, Kind: store.KindSweep, Status: store.StatusSucceeded,
+		Progress: []store.ObjectProgress{{Object: "object_2", Status: "complete"}}})
+	if regexp.MustCompile(`table\s+inserted`).Match(out.Bytes()) || !bytes.Contains(out.Bytes(), []byte("no table rows written")) {
+		t.Errorf("summary of a run that wrote nothing:\n%s", out.String())
+	}
+	if !regexp.MustCompile(`held\s+new issues\s+seconds`).Match(out.Bytes()) {
+		t.Errorf("the issues column does not say it counts new issues:\n%s", out.String())
 	}
 }

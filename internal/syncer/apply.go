@@ -167,21 +167,27 @@ func (s *Syncer) Reproject(ctx context.Context, runID int64, objectKey string, f
 			}
 			inputs[i].firstSeen = p.FirstSeen
 		}
-		var res store.Result
+		// Records marked by a change elsewhere count as changed; a forced
+		// re-projection (`sync --reproject`) only saw them: Knack did not
+		// change them, and the tables say what their rows did.
+		a := Applied{Seen: len(inputs)}
+		if !force {
+			a.Changed = len(inputs)
+		}
 		err = s.retryTx(ctx, func(tx pgx.Tx) error {
 			if err := s.lockDeps(ctx, tx, o.key); err != nil {
 				return err
 			}
 			var err error
-			if res, err = s.project(ctx, tx, runID, o, inputs, nil); err != nil {
+			if a.Result, err = s.project(ctx, tx, runID, o, inputs, nil); err != nil {
 				return err
 			}
-			return s.store.RecordPage(ctx, tx, store.PageDone{RunID: runID, Object: o.key, Changed: len(inputs), Result: res, Now: s.now()})
+			return s.store.RecordPage(ctx, tx, store.PageDone{RunID: runID, Object: o.key, Seen: a.Seen, Changed: a.Changed, Result: a.Result, Now: s.now()})
 		})
 		if err != nil {
 			return total, err
 		}
-		total.add(Applied{Changed: len(inputs), Result: res})
+		total.add(a)
 	}
 }
 
