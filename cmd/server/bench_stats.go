@@ -40,30 +40,11 @@ func benchStats(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	liftMemoryLimit(e.getenv)
-	sim, err := newVespaSimulator(scale, 1, knacktest.Options{RatePerSecond: 10})
+	sim, pool, name, closeBackend, err := benchBackend(ctx, e, &cfg, logger, scale, knacktest.Options{RatePerSecond: 10}, *keep)
 	if err != nil {
 		return err
 	}
-	defer sim.Close()
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		return err
-	}
-	dbURL, name, pool, drop, err := freshDatabase(ctx, cfg.DatabaseURL, logger)
-	if err != nil {
-		return err
-	}
-	if *keep {
-		defer pool.Close()
-		fmt.Fprintf(e.stderr, "bench database: %s\n", name)
-	} else {
-		defer drop()
-	}
-	cfg.DatabaseURL = dbURL
-	cfg.KnackAPIURL, cfg.KnackAppID, cfg.KnackAPIKey = sim.URL(), sim.AppID(), sim.APIKey()
-	cfg.KnackRateLimit = 10
-	cfg.WebhookSecret = "bench-webhook-secret-0123456789"
-	cfg.WebhookRate = 1e9
+	defer closeBackend()
 
 	st := store.New(pool)
 	kn, err := newKnackClient(cfg, logger, st, nil)

@@ -39,33 +39,11 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	logger := slog.New(slog.DiscardHandler)
-	liftMemoryLimit(e.getenv)
-	sim, err := newVespaSimulator(vespagen.Small, 1, knacktest.Options{RatePerSecond: 10, Latency: *latency})
+	sim, pool, _, closeBackend, err := benchBackend(ctx, e, &cfg, logger, vespagen.Small, knacktest.Options{RatePerSecond: 10, Latency: *latency}, *keep)
 	if err != nil {
 		return err
 	}
-	defer sim.Close()
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		return err
-	}
-
-	dbURL, name, pool, drop, err := freshDatabase(ctx, cfg.DatabaseURL, logger)
-	if err != nil {
-		return err
-	}
-	if *keep {
-		defer pool.Close()
-		fmt.Fprintf(e.stderr, "bench database: %s\n", name)
-	} else {
-		defer drop()
-	}
-	cfg.DatabaseURL = dbURL
-	cfg.KnackAPIURL, cfg.KnackAppID, cfg.KnackAPIKey = sim.URL(), sim.AppID(), sim.APIKey()
-	cfg.KnackRateLimit = 10
-	cfg.WebhookSecret = "bench-webhook-secret-0123456789"
-	// The load comes from one address: measure the receiver, not its
-	// per-source limit.
-	cfg.WebhookRate = 1e9
+	defer closeBackend()
 
 	// The records exist in Postgres before the hints about them arrive.
 	st := store.New(pool)

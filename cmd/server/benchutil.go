@@ -14,6 +14,8 @@ import (
 
 	"knacksync/internal/config"
 	"knacksync/internal/dbmigrate"
+	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knack/knacktest/vespagen"
 )
 
 // freshDatabase creates and migrates a database of its own next to
@@ -53,6 +55,43 @@ func dropDatabase(ctx context.Context, databaseURL, name string, force bool) err
 	}
 	_, err = conn.Exec(ctx, sql)
 	return err
+}
+
+// benchBackend starts the simulator with generated data at scale and a
+// fresh database, and points cfg at both, as the benches that run the
+// service in process need (webhooks, stats). close stops the simulator and
+// drops the database (keep: only closes the pool, and names it on stderr).
+func benchBackend(ctx context.Context, e env, cfg *config.Config, logger *slog.Logger, scale vespagen.Scale, simOpts knacktest.Options, keep bool) (sim *knacktest.Server, pool *pgxpool.Pool, name string, close func(), err error) {
+	liftMemoryLimit(e.getenv)
+	if sim, err = newVespaSimulator(scale, 1, simOpts); err != nil {
+		return nil, nil, "", nil, err
+	}
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		sim.Close()
+		return nil, nil, "", nil, err
+	}
+	dbURL, name, pool, drop, err := freshDatabase(ctx, cfg.DatabaseURL, logger)
+	if err != nil {
+		sim.Close()
+		return nil, nil, "", nil, err
+	}
+	close = func() {
+		if keep {
+			pool.Close()
+			fmt.Fprintf(e.stderr, "bench database: %s\n", name)
+		} else {
+			drop()
+		}
+		sim.Close()
+	}
+	cfg.DatabaseURL = dbURL
+	cfg.KnackAPIURL, cfg.KnackAppID, cfg.KnackAPIKey = sim.URL(), sim.AppID(), sim.APIKey()
+	cfg.KnackRateLimit = 10
+	cfg.WebhookSecret = "bench-webhook-secret-0123456789"
+	// The load comes from one address: measure the receiver, not its
+	// per-source limit.
+	cfg.WebhookRate = 1e9
+	return sim, pool, name, close, nil
 }
 
 // withDatabase is url with another database name; credentials and
