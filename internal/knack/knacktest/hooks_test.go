@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -170,4 +172,47 @@ func TestSetHookAtRunTime(t *testing.T) {
 	if got := rc.got(); len(got) != 1 || got[0]["object"] != "object_2" || rc.headers[0].Get("X-Webhook-Secret") != "k" {
 		t.Errorf("hints %v", got)
 	}
+}
+
+// A hint the receiver refuses, or cannot be delivered, is a warning: a
+// `server sim --hook-url` user must see a wrong URL or secret.
+func TestHookFailuresAreWarnings(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t)
+	rc.status = http.StatusUnauthorized
+	var logs syncLog
+	b := setup(t, func(o *Options) {
+		o.HookURL = rc.URL
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	b.c.do("POST", "/objects/object_2/records", map[string]any{"field_44": "a"})
+	flush(t, b.s)
+	b.s.SetHook("http://127.0.0.1:1/nothing", "")
+	b.c.do("POST", "/objects/object_2/records", map[string]any{"field_44": "b"})
+	flush(t, b.s)
+	got := logs.String()
+	if !strings.Contains(got, "level=WARN") || !strings.Contains(got, "change hint refused") || !strings.Contains(got, "status=401") {
+		t.Errorf("a refused hint is not a warning:\n%s", got)
+	}
+	if !strings.Contains(got, "change hint not delivered") {
+		t.Errorf("an undelivered hint is not a warning:\n%s", got)
+	}
+}
+
+// syncLog is a log destination written from the emitter's goroutine.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
