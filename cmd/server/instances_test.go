@@ -4,17 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
 	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
 	"knacksync/internal/vespa"
 )
 
@@ -24,34 +20,14 @@ import (
 // on start, and apply every hint, whichever instance received it.
 func TestThreeInstances(t *testing.T) {
 	t.Parallel()
-	bin, err := serverBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := vespagen.Generate(vespagen.Tiny, 11, time.Now().UTC().Truncate(24*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := knacktest.Start(t, knacktest.Options{Dataset: ds, RatePerSecond: 10, Latency: 30 * time.Millisecond})
-	dbURL := dbtest.URL(t)
-	pool := dbtest.Connect(t, dbURL)
 	const secret = "three-instances-secret-0123456789"
-	env := append(os.Environ(), "DATABASE_URL="+dbURL, "KNACK_API_URL="+sim.URL(), "KNACK_APP_ID="+sim.AppID(),
-		"KNACK_API_KEY="+sim.APIKey(), "KNACK_RATE_LIMIT=10", "WEBHOOK_SECRET="+secret, "LOG_LEVEL=warn", "WEBHOOK_RATE_LIMIT=100000")
-
+	bs := newBinaryStack(t, 11, knacktest.Options{RatePerSecond: 10, Latency: 30 * time.Millisecond},
+		"WEBHOOK_SECRET="+secret, "LOG_LEVEL=warn", "WEBHOOK_RATE_LIMIT=100000")
+	sim, pool := bs.sim, bs.pool
 	var bases []string
 	for range 3 {
-		addr, err := freeAddr()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "serve", "--addr", addr)
-		cmd.Env = env
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		bases = append(bases, "http://"+addr)
+		_, base := bs.serve(t)
+		bases = append(bases, base)
 	}
 	for _, b := range bases {
 		if err := waitReady(t.Context(), b); err != nil {

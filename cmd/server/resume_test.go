@@ -1,15 +1,12 @@
 package main
 
 import (
-	"os"
 	"os/exec"
 	"syscall"
 	"testing"
 	"time"
 
-	"knacksync/internal/dbtest"
 	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
 )
 
 // `serve` killed with SIGKILL mid-sweep leaves River's job `running` with
@@ -18,32 +15,12 @@ import (
 // at once.
 func TestServeResumesSweepAfterSIGKILL(t *testing.T) {
 	t.Parallel()
-	bin, err := serverBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := vespagen.Generate(vespagen.Tiny, 3, time.Now().UTC().Truncate(24*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Pages take 400 ms: the sweep (seven objects) lasts long enough to be
 	// killed part-way.
-	sim := knacktest.Start(t, knacktest.Options{Dataset: ds, RatePerSecond: 10, Latency: 400 * time.Millisecond})
-	dbURL := dbtest.URL(t)
-	pool := dbtest.Connect(t, dbURL)
-	env := append(os.Environ(), "DATABASE_URL="+dbURL, "KNACK_API_URL="+sim.URL(), "KNACK_APP_ID="+sim.AppID(),
-		"KNACK_API_KEY="+sim.APIKey(), "KNACK_RATE_LIMIT=10", "LOG_LEVEL=warn")
+	b := newBinaryStack(t, 3, knacktest.Options{RatePerSecond: 10, Latency: 400 * time.Millisecond}, "LOG_LEVEL=warn")
+	pool := b.pool
 	serve := func() *exec.Cmd {
-		addr, err := freeAddr()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "serve", "--addr", addr)
-		cmd.Env = env
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		cmd, _ := b.serve(t)
 		return cmd
 	}
 	sweepPages := `SELECT count(*) FROM knacksync.run_objects ro JOIN knacksync.runs r ON r.id = ro.run_id

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -181,13 +180,17 @@ func (s *Syncer) settleUnknownDeletes(ctx context.Context, object string, pendin
 	if len(deletes) == 0 {
 		return pending, nil
 	}
-	live, err := s.store.LiveAmong(ctx, object, deletes)
+	liveIDs, err := s.store.LiveAmong(ctx, object, deletes)
 	if err != nil {
 		return nil, err
 	}
+	live := make(map[string]bool, len(liveIDs))
+	for _, id := range liveIDs {
+		live[id] = true
+	}
 	var keep, settled []store.PendingHint
 	for _, h := range pending {
-		if h.Event == "delete" && !slices.Contains(live, h.RecordID) {
+		if h.Event == "delete" && !live[h.RecordID] {
 			settled = append(settled, h)
 		} else {
 			keep = append(keep, h)
