@@ -1,10 +1,11 @@
--- Adopt the dashboard's tables in schema public (DOMAIN.md §3).
+-- Adopt the dashboard's tables in schema public (docs/mapping.md, "Tables in
+-- schema public").
 --
 -- This file must apply to an empty database and to one that already holds the
--- legacy tables (docs/legacy-schema.sql): it creates what is missing, adds
--- missing columns and keys, and never drops a row. goose runs it in one
--- transaction, so a key that existing rows violate stops it with a message and
--- nothing is changed.
+-- legacy tables (a copy: internal/dbmigrate/testdata/legacy-schema.sql): it
+-- creates what is missing, adds missing columns and keys, and never drops a
+-- row. goose runs it in one transaction, so a key that existing rows violate
+-- stops it with a message and nothing is changed.
 
 -- +goose Up
 
@@ -219,7 +220,8 @@ CREATE TABLE IF NOT EXISTS public.sync_logs (
 -- Stored e-mails are never rewritten (rule 1: kept as Knack gave them; the
 -- sync compares them case-insensitively, see migration 00007).
 
--- The natural keys of DOMAIN.md §3. Legacy constraint names are kept.
+-- The natural keys of docs/mapping.md, "Tables in schema public". Legacy
+-- constraint names are kept.
 SELECT pg_temp.ensure_unique('establishments', ARRAY['knack_id'], 'establishments_knack_id_key');
 SELECT pg_temp.ensure_unique('staff_admins', ARRAY['knack_id'], 'staff_admins_knack_id_key');
 SELECT pg_temp.ensure_unique('super_users', ARRAY['knack_id'], 'super_users_knack_id_key');

@@ -13,8 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/store"
 )
 
@@ -56,7 +56,7 @@ func benchSweep(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	liftMemoryLimit(e.getenv)
-	sim, err := newVespaSimulator(scale, 1, knacktest.Options{RatePerSecond: *rate, Latency: *latency})
+	sim, err := newVespaSimulator(scale, 1, knacksim.Options{RatePerSecond: *rate, Latency: *latency})
 	if err != nil {
 		return err
 	}

@@ -20,8 +20,8 @@ import (
 
 	"knacksync/internal/dbmigrate"
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/vespa"
@@ -74,7 +74,7 @@ func benchSoak(ctx context.Context, e env, args []string) error {
 	// users editing in Knack, which Knack does not count against the API:
 	// the simulator allows both.
 	changeRate := int(*changesPerSec*2) + 1
-	sim, err := newVespaSimulator(scale, 1, knacktest.Options{RatePerSecond: *rate + changeRate, Latency: *latency})
+	sim, err := newVespaSimulator(scale, 1, knacksim.Options{RatePerSecond: *rate + changeRate, Latency: *latency})
 	if err != nil {
 		return err
 	}
@@ -247,7 +247,7 @@ func hideFlags(fs *flag.FlagSet, names ...string) {
 
 // knackObjectRequests counts the record requests the simulator answered
 // (the service's, and the changes' writes).
-func knackObjectRequests(sim *knacktest.Server) int {
+func knackObjectRequests(sim *knacksim.Server) int {
 	n := 0
 	for route, c := range sim.Counts().ByRoute {
 		if strings.Contains(route, "/objects/") {

@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 )
@@ -40,7 +40,7 @@ func benchStats(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sim, pool, name, closeBackend, err := benchBackend(ctx, e, &cfg, logger, scale, knacktest.Options{RatePerSecond: 10}, *keep)
+	sim, pool, name, closeBackend, err := benchBackend(ctx, e, &cfg, logger, scale, knacksim.Options{RatePerSecond: 10}, *keep)
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/vespa"
@@ -39,7 +39,7 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	logger := slog.New(slog.DiscardHandler)
-	sim, pool, _, closeBackend, err := benchBackend(ctx, e, &cfg, logger, vespagen.Small, knacktest.Options{RatePerSecond: 10, Latency: *latency}, *keep)
+	sim, pool, _, closeBackend, err := benchBackend(ctx, e, &cfg, logger, vespagen.Small, knacksim.Options{RatePerSecond: 10, Latency: *latency}, *keep)
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,8 @@ import (
 
 	"knacksync/internal/config"
 	"knacksync/internal/dbmigrate"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 )
 
 // freshDatabase creates and migrates a database of its own next to
@@ -61,7 +61,7 @@ func dropDatabase(ctx context.Context, databaseURL, name string, force bool) err
 // fresh database, and points cfg at both, as the benches that run the
 // service in process need (webhooks, stats). close stops the simulator and
 // drops the database (keep: only closes the pool, and names it on stderr).
-func benchBackend(ctx context.Context, e env, cfg *config.Config, logger *slog.Logger, scale vespagen.Scale, simOpts knacktest.Options, keep bool) (sim *knacktest.Server, pool *pgxpool.Pool, name string, close func(), err error) {
+func benchBackend(ctx context.Context, e env, cfg *config.Config, logger *slog.Logger, scale vespagen.Scale, simOpts knacksim.Options, keep bool) (sim *knacksim.Server, pool *pgxpool.Pool, name string, close func(), err error) {
 	liftMemoryLimit(e.getenv)
 	if sim, err = newVespaSimulator(scale, 1, simOpts); err != nil {
 		return nil, nil, "", nil, err

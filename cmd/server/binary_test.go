@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"knacksync/internal/dbtest"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 )
 
 // binaryStack is the built server binary with a simulator (tiny data of
@@ -18,12 +18,12 @@ import (
 // `serve` as a real process share.
 type binaryStack struct {
 	bin  string
-	sim  *knacktest.Server
+	sim  *knacksim.Server
 	pool *pgxpool.Pool
 	env  []string // the process environment: database, Knack, extra
 }
 
-func newBinaryStack(t *testing.T, seed int64, simOpts knacktest.Options, extra ...string) *binaryStack {
+func newBinaryStack(t *testing.T, seed int64, simOpts knacksim.Options, extra ...string) *binaryStack {
 	t.Helper()
 	bin, err := serverBinary()
 	if err != nil {
@@ -34,7 +34,7 @@ func newBinaryStack(t *testing.T, seed int64, simOpts knacktest.Options, extra .
 		t.Fatal(err)
 	}
 	simOpts.Dataset = ds
-	sim := knacktest.Start(t, simOpts)
+	sim := knacksim.Start(t, simOpts)
 	dbURL := dbtest.URL(t)
 	env := append(os.Environ(), "DATABASE_URL="+dbURL, "KNACK_API_URL="+sim.URL(), "KNACK_APP_ID="+sim.AppID(),
 		"KNACK_API_KEY="+sim.APIKey(), "KNACK_RATE_LIMIT=10")

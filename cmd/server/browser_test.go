@@ -20,7 +20,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 )
 
 // findChromium returns the headless browser's path. Without one the test
@@ -50,7 +50,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	chromium := findChromium(t)
 	t.Parallel()
 	const user, password = "ops", "pw-0123456789"
-	s := startStack(t, knacktest.Options{}, map[string]string{"ADMIN_USER": user, "ADMIN_PASSWORD": password})
+	s := startStack(t, knacksim.Options{}, map[string]string{"ADMIN_USER": user, "ADMIN_PASSWORD": password})
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),

@@ -17,8 +17,8 @@ import (
 
 	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/vespa"
@@ -60,7 +60,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	}
 	// Pages take 300 ms and Knack allows 10 a second: a sweep lasts long
 	// enough to be killed where the test wants.
-	sim := knacktest.Start(t, knacktest.Options{Dataset: ds, RatePerSecond: 10, Latency: 300 * time.Millisecond})
+	sim := knacksim.Start(t, knacksim.Options{Dataset: ds, RatePerSecond: 10, Latency: 300 * time.Millisecond})
 	gone := sim.Records(vespa.Results.Object)[:2]
 
 	dbURL := dbtest.URL(t)
@@ -149,7 +149,7 @@ func killSync(t *testing.T, bin string, env []string, name string, when func() b
 }
 
 // cleanDump syncs the simulator into a fresh database and dumps it.
-func cleanDump(t *testing.T, sim *knacktest.Server) map[string][]string {
+func cleanDump(t *testing.T, sim *knacksim.Server) map[string][]string {
 	t.Helper()
 	pool := dbtest.Pool(t)
 	kn := knack.New(knack.Config{BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 9})

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/vespa"
 )
 
@@ -46,7 +46,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	}
 
 	liftMemoryLimit(e.getenv)
-	sim, err := newVespaSimulator(scale, 1, knacktest.Options{RatePerSecond: 10, Latency: 50 * time.Millisecond, Jitter: 100 * time.Millisecond})
+	sim, err := newVespaSimulator(scale, 1, knacksim.Options{RatePerSecond: 10, Latency: 50 * time.Millisecond, Jitter: 100 * time.Millisecond})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -94,7 +94,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 
 // changeRecords edits a random student's group through the simulator's API
 // every interval: each edit sends a change hint, as Knack Flows would.
-func changeRecords(ctx context.Context, sim *knacktest.Server, every time.Duration) {
+func changeRecords(ctx context.Context, sim *knacksim.Server, every time.Duration) {
 	client := knack.New(knack.Config{BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 1})
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	f := vespa.Results

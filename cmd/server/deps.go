@@ -12,7 +12,6 @@ import (
 	"knacksync/internal/config"
 	"knacksync/internal/dbmigrate"
 	"knacksync/internal/dbtimeout"
-	"knacksync/internal/doctor"
 	"knacksync/internal/knack"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
@@ -24,7 +23,7 @@ import (
 // the release command migrates.
 func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (*pgxpool.Pool, error) {
 	url := cfg.DatabaseURL
-	if tx, _ := doctor.PoolerMode(url, doctor.ServerFacts{}); tx && !strings.Contains(url, "default_query_exec_mode") {
+	if tx, _ := dbmigrate.PoolerMode(url, dbmigrate.ServerFacts{}); tx && !strings.Contains(url, "default_query_exec_mode") {
 		// A transaction pooler (Supavisor, PgBouncer) cannot keep prepared
 		// statements across transactions.
 		sep := "?"
@@ -33,7 +32,7 @@ func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 		}
 		url += sep + "default_query_exec_mode=simple_protocol"
 	}
-	tx, _ := doctor.PoolerMode(url, doctor.ServerFacts{})
+	tx, _ := dbmigrate.PoolerMode(url, dbmigrate.ServerFacts{})
 	var timeouts []func(*pgxpool.Config)
 	if !tx {
 		// Short statement and lock timeouts for HTTP requests, longer ones

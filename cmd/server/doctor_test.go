@@ -13,14 +13,14 @@ import (
 
 	"knacksync/internal/config"
 	"knacksync/internal/dbtest"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 )
 
 // doctorBundle is a setup `server doctor` is pointed at: a simulator with
 // the VESPA schema and tiny data, and a migrated database.
 type doctorBundle struct {
-	sim     *knacktest.Server
+	sim     *knacksim.Server
 	dbURL   string
 	env     map[string]string
 	records int // records in the dataset, all objects
@@ -28,7 +28,7 @@ type doctorBundle struct {
 
 // doctorSetup builds a setup that passes every check; edit modifies the
 // dataset (its schema) before the simulator starts.
-func doctorSetup(t *testing.T, simOpts knacktest.Options, edit func(*knacktest.Dataset)) *doctorBundle {
+func doctorSetup(t *testing.T, simOpts knacksim.Options, edit func(*knacksim.Dataset)) *doctorBundle {
 	t.Helper()
 	ds, err := vespagen.Generate(vespagen.Tiny, 5, time.Date(2025, 11, 20, 0, 0, 0, 0, time.UTC))
 	if err != nil {
@@ -46,7 +46,7 @@ func doctorSetup(t *testing.T, simOpts knacktest.Options, edit func(*knacktest.D
 	if simOpts.DailyQuota == 0 {
 		simOpts.DailyQuota = 1000
 	}
-	b.sim = knacktest.Start(t, simOpts)
+	b.sim = knacksim.Start(t, simOpts)
 	b.env = map[string]string{
 		"DATABASE_URL":   b.dbURL,
 		"KNACK_API_URL":  b.sim.URL(),
@@ -132,7 +132,7 @@ func runDoctorCmd(t *testing.T, env map[string]string, args ...string) ([]string
 
 func TestDoctorGoodSetup(t *testing.T) {
 	t.Parallel()
-	b := doctorSetup(t, knacktest.Options{}, nil)
+	b := doctorSetup(t, knacksim.Options{}, nil)
 	got, err := runDoctorCmd(t, b.env)
 	if err != nil {
 		t.Errorf("doctor = %v, want nil", err)
@@ -163,15 +163,15 @@ func TestDoctorFindsProblems(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    []string
-		simOpts knacktest.Options
-		edit    func(*knacktest.Dataset)
+		simOpts knacksim.Options
+		edit    func(*knacksim.Dataset)
 		env     func(b *doctorBundle, env map[string]string)
 		lines   func(b *doctorBundle) map[string][]string
 		wantErr string // "" for none
 	}{
 		{
 			name: "field map out of step with the app",
-			edit: func(ds *knacktest.Dataset) {
+			edit: func(ds *knacksim.Dataset) {
 				for i := range ds.Schema.Objects {
 					o := &ds.Schema.Objects[i]
 					switch o.Key {
@@ -185,7 +185,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 							}
 						}
 					case "object_29":
-						o.Fields = slices.DeleteFunc(o.Fields, func(f knacktest.Field) bool { return f.Key == "field_2732" })
+						o.Fields = slices.DeleteFunc(o.Fields, func(f knacksim.Field) bool { return f.Key == "field_2732" })
 					}
 				}
 			},
@@ -258,7 +258,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		{
 			name:    "Knack too slow",
 			args:    []string{"--timeout", "300ms"},
-			simOpts: knacktest.Options{Latency: 2 * time.Second},
+			simOpts: knacksim.Options{Latency: 2 * time.Second},
 			lines: func(b *doctorBundle) map[string][]string {
 				return merge(
 					map[string][]string{
@@ -272,7 +272,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name:    "quota nearly spent",
-			simOpts: knacktest.Options{DailyQuota: 12},
+			simOpts: knacksim.Options{DailyQuota: 12},
 			lines: func(b *doctorBundle) map[string][]string {
 				return map[string][]string{"quota": {fmt.Sprintf(
 					"WARN quota: 5 of 12 requests left today: not enough for one full sweep, which costs about 7 requests (%d records in 7 objects)", b.records)}}

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"knacksync/internal/dbtest"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 )
 
 // forward accepts on ln and copies each connection to and from target.
@@ -160,7 +160,7 @@ func TestSecondInterruptQuits(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every Knack answer takes 3 s: the sweep is in a request when stopped.
-	sim := knacktest.Start(t, knacktest.Options{Dataset: ds, RatePerSecond: 10, Latency: 3 * time.Second})
+	sim := knacksim.Start(t, knacksim.Options{Dataset: ds, RatePerSecond: 10, Latency: 3 * time.Second})
 	dbURL := dbtest.URL(t)
 	pool := dbtest.Connect(t, dbURL)
 	addr, err := freeAddr()

@@ -14,7 +14,7 @@ import (
 
 	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/vespa"
@@ -24,7 +24,7 @@ import (
 // the simulator's change hints alone.
 func TestHintsCreateUpdateDelete(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, knacktest.Options{}, nil)
+	s := startStack(t, knacksim.Options{}, nil)
 	ctx := context.Background()
 	f := vespa.Results
 	est := s.sim.Records(vespa.Establishments.Object)[0].ID
@@ -91,7 +91,7 @@ func postHint(t *testing.T, base, secret, object, id, event string) int {
 const getRecordRoute = "GET /v1/objects/{object}/records/{id}"
 
 // knackRequests counts the record requests the simulator answered.
-func knackRequests(sim *knacktest.Server) int {
+func knackRequests(sim *knacksim.Server) int {
 	n := 0
 	for route, c := range sim.Counts().ByRoute {
 		if strings.HasPrefix(route, "GET /v1/objects/") {
@@ -105,7 +105,7 @@ func knackRequests(sim *knacktest.Server) int {
 // (fetches by id, or the pages of the object when listing it is cheaper).
 func TestHintStormCoalesces(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, knacktest.Options{}, nil)
+	s := startStack(t, knacksim.Options{}, nil)
 	recs := s.sim.Records(vespa.Results.Object)[:10]
 	s.waitFor(t, "quiet", 30*time.Second, func() bool { return s.settled(t) })
 	before := knackRequests(s.sim)
@@ -135,7 +135,7 @@ func TestHintStormCoalesces(t *testing.T) {
 // fetch: the hint is only deleted at the version the fetch was made for.
 func TestHintDuringFetchRefetches(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, knacktest.Options{}, nil)
+	s := startStack(t, knacksim.Options{}, nil)
 	rec := s.sim.Records(vespa.Results.Object)[3]
 	s.waitFor(t, "quiet", 30*time.Second, func() bool { return s.settled(t) })
 
@@ -160,7 +160,7 @@ func TestHintDuringFetchRefetches(t *testing.T) {
 // which repairs every difference.
 func TestDroppedHintsRepairedBySweep(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, knacktest.Options{HookDrop: 0.3, Seed: 3}, map[string]string{"ADMIN_USER": "ops", "ADMIN_PASSWORD": "pw-0123456789"})
+	s := startStack(t, knacksim.Options{HookDrop: 0.3, Seed: 3}, map[string]string{"ADMIN_USER": "ops", "ADMIN_PASSWORD": "pw-0123456789"})
 	ctx := context.Background()
 	f := vespa.Results
 	// Records of the current academic year: history does not change.

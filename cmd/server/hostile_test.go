@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 	"knacksync/internal/vespa"
 )
 
@@ -114,7 +114,7 @@ func adminGet(t *testing.T, base, path, user, password string) (*http.Response, 
 func TestHostileTextEndToEnd(t *testing.T) {
 	t.Parallel()
 	const user, password = "ops", "hostile-admin-pw-0123456789"
-	s := startStack(t, knacktest.Options{}, map[string]string{"ADMIN_USER": user, "ADMIN_PASSWORD": password})
+	s := startStack(t, knacksim.Options{}, map[string]string{"ADMIN_USER": user, "ADMIN_PASSWORD": password})
 	s.waitFor(t, "quiet", 30*time.Second, func() bool { return s.settled(t) })
 	f := vespa.Results
 	email := func(e string) string { return `{"email":` + strconv.Quote(e) + `}` }
@@ -231,7 +231,7 @@ func TestHostileWebhookFlood(t *testing.T) {
 	// The per-source limit would turn most of a loopback flood into 429s:
 	// lifted here, TestHostileWebhookRateLimit covers it. Info logs would
 	// grow the captured log by a line per request.
-	s := startStack(t, knacktest.Options{}, map[string]string{"WEBHOOK_RATE_LIMIT": "1000000", "LOG_LEVEL": "warn"})
+	s := startStack(t, knacksim.Options{}, map[string]string{"WEBHOOK_RATE_LIMIT": "1000000", "LOG_LEVEL": "warn"})
 	s.waitFor(t, "quiet", 30*time.Second, func() bool { return s.settled(t) })
 	objects := map[string][]string{}
 	distinct := 0
@@ -419,7 +419,7 @@ func check429(t *testing.T, h http.Header, body string) time.Duration {
 func TestHostileWebhookRateLimit(t *testing.T) {
 	t.Parallel()
 	const rate = 5
-	s := startStack(t, knacktest.Options{}, map[string]string{"WEBHOOK_RATE_LIMIT": strconv.Itoa(rate)})
+	s := startStack(t, knacksim.Options{}, map[string]string{"WEBHOOK_RATE_LIMIT": strconv.Itoa(rate)})
 	ids := []string{s.sim.Records(vespa.Results.Object)[0].ID}
 	a := clientFrom(t, "127.0.0.1")
 
@@ -500,7 +500,7 @@ func rawConn(t *testing.T, base string) net.Conn {
 // of them hang on the service still answers.
 func TestHostileOversizedAndSlowRequests(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, knacktest.Options{}, nil)
+	s := startStack(t, knacksim.Options{}, nil)
 
 	t.Run("declared 10 MB body", func(t *testing.T) {
 		c := rawConn(t, s.base)

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 	"knacksync/internal/vespa"
 )
 
@@ -21,7 +21,7 @@ import (
 func TestThreeInstances(t *testing.T) {
 	t.Parallel()
 	const secret = "three-instances-secret-0123456789"
-	bs := newBinaryStack(t, 11, knacktest.Options{RatePerSecond: 10, Latency: 30 * time.Millisecond},
+	bs := newBinaryStack(t, 11, knacksim.Options{RatePerSecond: 10, Latency: 30 * time.Millisecond},
 		"WEBHOOK_SECRET="+secret, "LOG_LEVEL=warn", "WEBHOOK_RATE_LIMIT=100000")
 	sim, pool := bs.sim, bs.pool
 	var bases []string

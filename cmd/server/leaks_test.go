@@ -29,8 +29,8 @@ import (
 
 	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/vespa"
 )
 
@@ -168,7 +168,7 @@ var emailLike = regexp.MustCompile(`(?i)[a-z0-9._%+'\-]+@[a-z0-9\-]+(?:\.[a-z0-9
 
 // datasetEmails is every address in the simulator's records (any field,
 // any shape), lower-cased.
-func datasetEmails(t *testing.T, sim *knacktest.Server) []string {
+func datasetEmails(t *testing.T, sim *knacksim.Server) []string {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, o := range sim.Schema().Objects {
@@ -214,7 +214,7 @@ func TestNoLeaksInLogsOrSentry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := knacktest.Start(t, knacktest.Options{Dataset: ds, RatePerSecond: -1})
+	sim := knacksim.Start(t, knacksim.Options{Dataset: ds, RatePerSecond: -1})
 	sentry := newSentryStandIn(t)
 	dsnKey := secretValue("dsnkey")
 	dbPassword := secretValue("dbpw")

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 )
 
 // `serve` killed with SIGKILL mid-sweep leaves River's job `running` with
@@ -17,7 +17,7 @@ func TestServeResumesSweepAfterSIGKILL(t *testing.T) {
 	t.Parallel()
 	// Pages take 400 ms: the sweep (seven objects) lasts long enough to be
 	// killed part-way.
-	b := newBinaryStack(t, 3, knacktest.Options{RatePerSecond: 10, Latency: 400 * time.Millisecond}, "LOG_LEVEL=warn")
+	b := newBinaryStack(t, 3, knacksim.Options{RatePerSecond: 10, Latency: 400 * time.Millisecond}, "LOG_LEVEL=warn")
 	pool := b.pool
 	serve := func() *exec.Cmd {
 		cmd, _ := b.serve(t)

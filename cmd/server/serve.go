@@ -17,7 +17,6 @@ import (
 
 	"knacksync/internal/config"
 	"knacksync/internal/dbmigrate"
-	"knacksync/internal/doctor"
 	"knacksync/internal/httpapi"
 	"knacksync/internal/knack"
 	"knacksync/internal/metrics"
@@ -224,7 +223,7 @@ func newRiver(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool, st *st
 	}
 	sy := syncer.New(st, kn, logger, time.Now, syncer.Config{MaxDeleteRatio: cfg.SyncMaxDeleteRatio, OnRunFinished: m.ObserveRun, Stats: newStats(cfg, logger, pool)})
 	// Behind a transaction pooler LISTEN/NOTIFY does not work: River polls.
-	pollOnly, reason := doctor.PoolerMode(cfg.DatabaseURL, doctor.ProbeServer(context.Background(), pool))
+	pollOnly, reason := dbmigrate.PoolerMode(cfg.DatabaseURL, dbmigrate.ProbeServer(context.Background(), pool))
 	if pollOnly {
 		logger.Warn("transaction pooler: River runs poll-only", slog.String("reason", reason))
 	}

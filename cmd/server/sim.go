@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"knacksync/internal/config"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 )
 
 // runSim is `server sim`: the Knack simulator with generated (or loaded)
@@ -57,7 +57,7 @@ func runSim(ctx context.Context, e env, args []string) error {
 	liftMemoryLimit(e.getenv)
 
 	start := time.Now()
-	opts := knacktest.Options{
+	opts := knacksim.Options{
 		RatePerSecond: *rate,
 		DailyQuota:    *quota,
 		Latency:       *latency,
@@ -71,7 +71,7 @@ func runSim(ctx context.Context, e env, args []string) error {
 	if opts.RatePerSecond == 0 {
 		opts.RatePerSecond = -1 // the simulator's "unlimited"
 	}
-	var srv *knacktest.Server
+	var srv *knacksim.Server
 	var source string
 	if *dataDir != "" {
 		ds, err := vespagen.LoadDir(*dataDir)
@@ -79,7 +79,7 @@ func runSim(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		opts.Dataset, source = ds, *dataDir
-		if srv, err = knacktest.New(opts); err != nil {
+		if srv, err = knacksim.New(opts); err != nil {
 			return fmt.Errorf("sim: %w", err)
 		}
 		// The simulator encoded its own copy: give the maps back.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim/vespagen"
 )
 
 var simLine = regexp.MustCompile(`^knack simulator listening on (http://127\.0\.0\.1:[0-9]+/v1) app_id=([0-9a-f]{24}) api_key=([0-9a-f-]{36})$`)

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 )
 
 // newVespaSimulator builds a simulator holding generated VESPA data (sim,
@@ -17,9 +17,9 @@ import (
 // the whole dataset as maps: about 800 MB at the vespa scale. The data are
 // dated relative to today (UTC): the same seed gives the same records all
 // day.
-func newVespaSimulator(scale vespagen.Scale, seed int64, opts knacktest.Options) (srv *knacktest.Server, err error) {
-	opts.Dataset = &knacktest.Dataset{Schema: vespagen.Schema()}
-	if srv, err = knacktest.New(opts); err != nil {
+func newVespaSimulator(scale vespagen.Scale, seed int64, opts knacksim.Options) (srv *knacksim.Server, err error) {
+	opts.Dataset = &knacksim.Dataset{Schema: vespagen.Schema()}
+	if srv, err = knacksim.New(opts); err != nil {
 		return nil, err
 	}
 	// Put panics on a record it cannot store (it is a test helper): report

@@ -13,14 +13,14 @@ import (
 
 	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 )
 
 // stack is the service running against a simulator, as in production.
 type stack struct {
 	base   string // the server's URL
-	sim    *knacktest.Server
+	sim    *knacksim.Server
 	pool   *pgxpool.Pool
 	knack  *knack.Client // a client of the simulator, for changes "in Knack"
 	secret string
@@ -30,7 +30,7 @@ type stack struct {
 // startStack starts a tiny-scale simulator and `server serve` on a fresh
 // database, with the simulator's change hints pointed at the server, and
 // waits for the catch-up sweep that a first start runs.
-func startStack(t *testing.T, simOpts knacktest.Options, env map[string]string) *stack {
+func startStack(t *testing.T, simOpts knacksim.Options, env map[string]string) *stack {
 	t.Helper()
 	ds, err := vespagen.Generate(vespagen.Tiny, 7, time.Now().UTC().Truncate(24*time.Hour))
 	if err != nil {
@@ -40,7 +40,7 @@ func startStack(t *testing.T, simOpts knacktest.Options, env map[string]string) 
 	if simOpts.RatePerSecond == 0 {
 		simOpts.RatePerSecond = -1
 	}
-	sim := knacktest.Start(t, simOpts)
+	sim := knacksim.Start(t, simOpts)
 	dbURL := dbtest.URL(t)
 	s := &stack{sim: sim, pool: dbtest.Connect(t, dbURL), secret: "test-webhook-secret-0123456789"}
 	full := map[string]string{

@@ -1,6 +1,9 @@
 // Package dbmigrate applies the service's migrations (goose, files in
 // migrations/) and River's (rivermigrate), both into schema knacksync, under
 // one advisory lock so that concurrent migrators queue instead of racing.
+// It also opens the database (Open, ParseConfig) and tells a transaction
+// pooler from Postgres (PoolerMode, ProbeServer): what `server serve`,
+// `server migrate` and `server doctor` all need before anything else.
 package dbmigrate
 
 import (
@@ -17,14 +20,12 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"knacksync/internal/pglock"
 	"knacksync/migrations"
 )
 
 // Schema holds the service's own tables and River's.
 const Schema = "knacksync"
-
-// lockKey is the advisory lock every migrator takes ("knacksync" in ASCII).
-const lockKey int64 = 0x6b6e61636b73796e
 
 // Result says what a Migrate call applied.
 type Result struct {
@@ -40,12 +41,13 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (Resu
 		return res, fmt.Errorf("migrate: connect: %w", err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockKey); err != nil {
+	// Every migrator takes the migration lock: they queue.
+	if err := pglock.Lock(ctx, conn, pglock.Migrate); err != nil {
 		return res, fmt.Errorf("migrate: take lock: %w", err)
 	}
 	defer func() {
 		// Unlock on a fresh context: the caller's may be cancelled by now.
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey)
+		_ = pglock.Unlock(context.WithoutCancel(ctx), conn, pglock.Migrate)
 	}()
 
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+Schema); err != nil {

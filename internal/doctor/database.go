@@ -31,7 +31,7 @@ func checkDatabase(ctx context.Context, s *session) []Result {
 	// A transaction pooler shares server connections between clients, so
 	// the named prepared statements pgx caches would collide ("prepared
 	// statement already exists"). The simple protocol works everywhere.
-	if tx, _ := PoolerMode(s.cfg.DatabaseURL, ServerFacts{}); tx {
+	if tx, _ := dbmigrate.PoolerMode(s.cfg.DatabaseURL, dbmigrate.ServerFacts{}); tx {
 		pcfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	}
 	// Two connections: the LISTEN/NOTIFY probe needs a second one.
@@ -151,11 +151,11 @@ func latestRiverVersion(pool *pgxpool.Pool) int {
 // checkPooler says whether River can LISTEN, from the URL and, when the
 // database is reachable, from the server itself.
 func checkPooler(ctx context.Context, s *session) []Result {
-	var facts ServerFacts
+	var facts dbmigrate.ServerFacts
 	if s.pool != nil {
-		facts = ProbeServer(ctx, s.pool)
+		facts = dbmigrate.ProbeServer(ctx, s.pool)
 	}
-	tx, reason := PoolerMode(s.cfg.DatabaseURL, facts)
+	tx, reason := dbmigrate.PoolerMode(s.cfg.DatabaseURL, facts)
 	if tx {
 		return []Result{warn("transaction pooler (%s): River runs poll-only (no LISTEN/NOTIFY); use the session pooler (port 5432) or a direct connection for prompt jobs", reason)}
 	}

@@ -3,10 +3,8 @@
 // the Knack credentials, every field id of the VESPA map against the app's
 // schema, the quota left, and the secrets and integrations. Each check
 // yields one or more result lines; a check that fails does not stop the
-// others.
-//
-// PoolerMode is also what `server serve` uses to decide whether River must
-// run poll-only.
+// others. The pooler detection it reports is dbmigrate.PoolerMode, which
+// `server serve` uses too.
 package doctor
 
 import (

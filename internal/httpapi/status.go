@@ -73,8 +73,8 @@ func mustRead(name string) string {
 	return string(b)
 }
 
-// errStatusNotWired: Deps.Status is nil, a wiring bug; served as 503
-// rather than a panic in New while cmd/server catches up.
+// errStatusNotWired: Deps.Status is nil, a wiring bug; the status routes
+// answer 503 rather than panic.
 var errStatusNotWired = echo.NewHTTPError(http.StatusServiceUnavailable, "the status page is not configured (httpapi.Deps.Status is nil)")
 
 // ruleRE is what a data-issue rule name looks like (vespa.Rule*).

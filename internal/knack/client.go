@@ -19,7 +19,7 @@ import (
 // Defaults for Config's zero values.
 const (
 	DefaultBaseURL     = "https://api.knack.com/v1"
-	DefaultRateLimit   = 10 // requests per second, per app (KNACK_API.md §5.1)
+	DefaultRateLimit   = 10 // requests per second, per app (docs/knack-api.md §6.1)
 	DefaultConcurrency = 8
 	DefaultTimeout     = 30 * time.Second
 	// DefaultMaxResponseBytes caps one response body: a page of 1,000

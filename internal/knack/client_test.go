@@ -14,22 +14,22 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 )
 
 // These tests run the real client over HTTP against the Knack simulator.
 
 // testBundle is a simulator and a client pointed at it.
 type testBundle struct {
-	srv    *knacktest.Server
+	srv    *knacksim.Server
 	client *knack.Client
 }
 
 // setup starts a simulator with opts and a client with cfg (its URL, app id
 // and key filled in). Retries are fast unless cfg says otherwise.
-func setup(t *testing.T, opts knacktest.Options, cfg knack.Config) testBundle {
+func setup(t *testing.T, opts knacksim.Options, cfg knack.Config) testBundle {
 	t.Helper()
-	srv := knacktest.Start(t, opts)
+	srv := knacksim.Start(t, opts)
 	cfg.BaseURL = srv.URL()
 	cfg.AppID = srv.AppID()
 	if cfg.APIKey == "" {
@@ -73,7 +73,7 @@ func id(i int) string { return fmt.Sprintf("5d7964422d71590016%06x", i) }
 
 // itemsDataset is object_1 with n records: field_1 "item N", field_2 the
 // number N.
-func itemsDataset(n int) *knacktest.Dataset {
+func itemsDataset(n int) *knacksim.Dataset {
 	recs := make([]knack.Record, n)
 	for i := range recs {
 		f := map[string]json.RawMessage{}
@@ -82,10 +82,10 @@ func itemsDataset(n int) *knacktest.Dataset {
 		f["field_2_raw"] = json.RawMessage(fmt.Sprint(i))
 		recs[i] = knack.Record{ID: id(i), Fields: f}
 	}
-	return &knacktest.Dataset{
-		Schema: knacktest.Schema{Name: "Items", Timezone: "London", Objects: []knacktest.Object{{
+	return &knacksim.Dataset{
+		Schema: knacksim.Schema{Name: "Items", Timezone: "London", Objects: []knacksim.Object{{
 			Key: "object_1", Name: "Item", Identifier: "field_1", Type: "StandardObject",
-			Fields: []knacktest.Field{
+			Fields: []knacksim.Field{
 				{Key: "field_1", Name: "Name", Type: "short_text"},
 				{Key: "field_2", Name: "Rank", Type: "number"},
 			},
@@ -121,7 +121,7 @@ func TestListPages(t *testing.T) {
 
 	t.Run("5,500 records in 6 pages, in order, none lost or repeated", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(5500), RatePerSecond: unlimitedRate}, fastClient)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(5500), RatePerSecond: unlimitedRate}, fastClient)
 		// Jitter makes later pages often arrive before earlier ones.
 		b.srv.SetLatency(0, 40*time.Millisecond)
 		var got collected
@@ -154,7 +154,7 @@ func TestListPages(t *testing.T) {
 
 	t.Run("resume from a start page", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(5500), RatePerSecond: unlimitedRate, CurrentPageAsString: true}, fastClient)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(5500), RatePerSecond: unlimitedRate, CurrentPageAsString: true}, fastClient)
 		var got collected
 		if err := b.client.List(t.Context(), "object_1", knack.ListOptions{StartPage: 4}, got.add); err != nil {
 			t.Fatalf("List: %v", err)
@@ -169,7 +169,7 @@ func TestListPages(t *testing.T) {
 
 	t.Run("an exactly full last page costs one empty page", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(40), RatePerSecond: unlimitedRate}, fastClient)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(40), RatePerSecond: unlimitedRate}, fastClient)
 		var got collected
 		if err := b.client.List(t.Context(), "object_1", knack.ListOptions{RowsPerPage: 20}, got.add); err != nil {
 			t.Fatalf("List: %v", err)
@@ -189,7 +189,7 @@ func TestListPages(t *testing.T) {
 
 	t.Run("empty object", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(0), RatePerSecond: unlimitedRate}, fastClient)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(0), RatePerSecond: unlimitedRate}, fastClient)
 		calls := 0
 		err := b.client.List(t.Context(), "object_1", knack.ListOptions{}, func(knack.Page) error { calls++; return nil })
 		if err != nil || calls != 0 {
@@ -199,7 +199,7 @@ func TestListPages(t *testing.T) {
 
 	t.Run("sort and format are sent", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(30), RatePerSecond: unlimitedRate}, fastClient)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(30), RatePerSecond: unlimitedRate}, fastClient)
 		var recs []knack.Record
 		err := b.client.List(t.Context(), "object_1",
 			knack.ListOptions{SortField: "field_2", SortOrder: knack.SortDesc, Format: knack.FormatRaw, RowsPerPage: 7},
@@ -217,7 +217,7 @@ func TestListPages(t *testing.T) {
 
 	t.Run("fn's error stops the listing and is returned as is", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(500), RatePerSecond: unlimitedRate, Latency: 20 * time.Millisecond}, fastClient)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(500), RatePerSecond: unlimitedRate, Latency: 20 * time.Millisecond}, fastClient)
 		stop := errors.New("disk full")
 		var pages []int
 		err := b.client.List(t.Context(), "object_1", knack.ListOptions{RowsPerPage: 10}, func(p knack.Page) error {
@@ -242,7 +242,7 @@ func TestListPages(t *testing.T) {
 
 	t.Run("errors name the page", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(10), RatePerSecond: unlimitedRate}, fastClient)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(10), RatePerSecond: unlimitedRate}, fastClient)
 		err := b.client.List(t.Context(), "object_404", knack.ListOptions{}, func(knack.Page) error { return nil })
 		if !errors.Is(err, knack.ErrBadRequest) || !strings.HasPrefix(err.Error(), "knack: list object_404 page 1: HTTP 400") {
 			t.Errorf("List = %v, want a bad request for page 1 (Malformed Object Key)", err)
@@ -260,7 +260,7 @@ func TestListPages(t *testing.T) {
 // one of the simulator's one-second windows.
 func TestListReachesRateLimitWithout429(t *testing.T) {
 	// 30 pages of 10 (the last one short), 100 ms latency each, 10 req/s.
-	b := setup(t, knacktest.Options{Dataset: itemsDataset(295), RatePerSecond: 10, Latency: 100 * time.Millisecond},
+	b := setup(t, knacksim.Options{Dataset: itemsDataset(295), RatePerSecond: 10, Latency: 100 * time.Millisecond},
 		knack.Config{RateLimit: 10})
 	start := time.Now()
 	var got collected
@@ -288,7 +288,7 @@ func TestListRecoversFrom429(t *testing.T) {
 	// No client-side limit: the simulator's 10/s answers 429s. With the
 	// default retry budget and 5 ms backoff, the client gets through only
 	// because it holds every request until X-RateLimit-Reset.
-	b := setup(t, knacktest.Options{Dataset: itemsDataset(245), RatePerSecond: 10},
+	b := setup(t, knacksim.Options{Dataset: itemsDataset(245), RatePerSecond: 10},
 		knack.Config{Limiter: unlimited{}})
 	var got collected
 	if err := b.client.List(t.Context(), "object_1", knack.ListOptions{RowsPerPage: 10}, got.add); err != nil {
@@ -311,7 +311,7 @@ func TestRetriesFaults(t *testing.T) {
 
 	t.Run("list through 5xx and timeouts", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(2990), RatePerSecond: unlimitedRate, FailRate: 0.2, TimeoutRate: 0.15, Seed: 7},
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(2990), RatePerSecond: unlimitedRate, FailRate: 0.2, TimeoutRate: 0.15, Seed: 7},
 			knack.Config{Limiter: unlimited{}, Timeout: 300 * time.Millisecond, MaxRetries: 12})
 		var got collected
 		if err := b.client.List(t.Context(), "object_1", knack.ListOptions{RowsPerPage: 50}, got.add); err != nil {
@@ -344,7 +344,7 @@ func TestRetriesFaults(t *testing.T) {
 
 	t.Run("get gives up after MaxRetries", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate, FailRate: 1}, fastClient)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate, FailRate: 1}, fastClient)
 		_, err := b.client.Get(t.Context(), "object_1", id(0))
 		if !errors.Is(err, knack.ErrServer) {
 			t.Errorf("Get = %v, want ErrServer", err)
@@ -358,7 +358,7 @@ func TestRetriesFaults(t *testing.T) {
 		t.Parallel()
 		cfg := fastClient
 		cfg.Timeout, cfg.MaxRetries = 50*time.Millisecond, 1
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate, TimeoutRate: 1}, cfg)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate, TimeoutRate: 1}, cfg)
 		_, err := b.client.Get(t.Context(), "object_1", id(0))
 		if !errors.Is(err, knack.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Get = %v, want ErrTimeout (and not the caller's deadline)", err)
@@ -375,7 +375,7 @@ func TestRetriesFaults(t *testing.T) {
 		t.Parallel()
 		cfg := fastClient
 		cfg.Timeout = 100 * time.Millisecond
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(0), RatePerSecond: unlimitedRate, FailRate: 1}, cfg)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(0), RatePerSecond: unlimitedRate, FailRate: 1}, cfg)
 		_, err := b.client.Create(t.Context(), "object_1", map[string]any{"field_1": "x"})
 		if !errors.Is(err, knack.ErrServer) || !strings.HasPrefix(err.Error(), "knack: create object_1: HTTP 5") {
 			t.Errorf("Create = %v, want ErrServer", err)
@@ -393,7 +393,7 @@ func TestRetriesFaults(t *testing.T) {
 
 	t.Run("update and delete are retried", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(2), RatePerSecond: unlimitedRate, FailRate: 0.5, Seed: 3},
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(2), RatePerSecond: unlimitedRate, FailRate: 0.5, Seed: 3},
 			knack.Config{Limiter: unlimited{}, MaxRetries: 20})
 		if _, err := b.client.Update(t.Context(), "object_1", id(0), map[string]any{"field_1": "new"}); err != nil {
 			t.Errorf("Update: %v", err)
@@ -416,7 +416,7 @@ func TestRetriesFaults(t *testing.T) {
 			responses.Add(1)
 			cancel() // the first answer (a 5xx) cancels; the client is then asleep
 		}
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate, FailRate: 1}, cfg)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate, FailRate: 1}, cfg)
 		start := time.Now()
 		_, err := b.client.Get(ctx, "object_1", id(0))
 		if !errors.Is(err, context.Canceled) {
@@ -436,7 +436,7 @@ func TestQuota(t *testing.T) {
 
 	t.Run("get stops at once", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(1), DailyQuota: 3}, knack.Config{})
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(1), DailyQuota: 3}, knack.Config{})
 		for i := range 3 {
 			if _, err := b.client.Get(t.Context(), "object_1", id(0)); err != nil {
 				t.Fatalf("Get %d: %v", i, err)
@@ -468,7 +468,7 @@ func TestQuota(t *testing.T) {
 
 	t.Run("list stops without retrying", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(100), RatePerSecond: unlimitedRate, DailyQuota: 4}, fastClient)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(100), RatePerSecond: unlimitedRate, DailyQuota: 4}, fastClient)
 		var got collected
 		err := b.client.List(t.Context(), "object_1", knack.ListOptions{RowsPerPage: 10}, got.add)
 		if !errors.Is(err, knack.ErrQuotaExhausted) || !strings.HasPrefix(err.Error(), "knack: list object_1 page ") {
@@ -486,8 +486,8 @@ func TestQuota(t *testing.T) {
 
 func TestNotFound(t *testing.T) {
 	t.Parallel()
-	b := setup(t, knacktest.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate}, fastClient)
-	b400 := setup(t, knacktest.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate, NotFoundStatus: 400}, fastClient)
+	b := setup(t, knacksim.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate}, fastClient)
+	b400 := setup(t, knacksim.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate, NotFoundStatus: 400}, fastClient)
 	missing := id(999)
 	tests := []struct {
 		name string
@@ -536,7 +536,7 @@ func TestNotFound(t *testing.T) {
 
 func TestUnauthorized(t *testing.T) {
 	t.Parallel()
-	b := setup(t, knacktest.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate}, knack.Config{APIKey: "wrong"})
+	b := setup(t, knacksim.Options{Dataset: itemsDataset(1), RatePerSecond: unlimitedRate}, knack.Config{APIKey: "wrong"})
 	_, err := b.client.Get(t.Context(), "object_1", id(0))
 	if !errors.Is(err, knack.ErrUnauthorized) {
 		t.Errorf("Get = %v, want ErrUnauthorized", err)
@@ -555,7 +555,7 @@ func TestUnauthorized(t *testing.T) {
 
 func TestRecordRoundTrip(t *testing.T) {
 	t.Parallel()
-	b := setup(t, knacktest.Options{Dataset: itemsDataset(0)}, knack.Config{})
+	b := setup(t, knacksim.Options{Dataset: itemsDataset(0)}, knack.Config{})
 	ctx := t.Context()
 	created, err := b.client.Create(ctx, "object_1", map[string]any{"field_1": "hello", "field_2": 7})
 	if err != nil {
@@ -597,7 +597,7 @@ func TestRecordRoundTrip(t *testing.T) {
 func TestSchema(t *testing.T) {
 	t.Parallel()
 	ds := itemsDataset(0)
-	b := setup(t, knacktest.Options{Dataset: ds}, knack.Config{APIKey: "not needed"})
+	b := setup(t, knacksim.Options{Dataset: ds}, knack.Config{APIKey: "not needed"})
 	app, err := b.client.Schema(t.Context())
 	if err != nil {
 		t.Fatalf("Schema: %v", err)
@@ -620,7 +620,7 @@ func TestSchema(t *testing.T) {
 
 // establishments is object_2 with a status (field_2209) and a portal type
 // (field_63), the two fields of the old sync's establishment filter.
-func establishments(schools [][3]string) *knacktest.Dataset {
+func establishments(schools [][3]string) *knacksim.Dataset {
 	recs := make([]knack.Record, len(schools))
 	for i, s := range schools {
 		f := map[string]json.RawMessage{}
@@ -629,13 +629,13 @@ func establishments(schools [][3]string) *knacktest.Dataset {
 		text(f, "field_63", s[2])
 		recs[i] = knack.Record{ID: id(i), Fields: f}
 	}
-	choice := func(key, name string, opts ...any) knacktest.Field {
-		return knacktest.Field{Key: key, Name: name, Type: "multiple_choice", Format: map[string]any{"type": "single", "options": opts}}
+	choice := func(key, name string, opts ...any) knacksim.Field {
+		return knacksim.Field{Key: key, Name: name, Type: "multiple_choice", Format: map[string]any{"type": "single", "options": opts}}
 	}
-	return &knacktest.Dataset{
-		Schema: knacktest.Schema{Name: "VESPA", Timezone: "London", Objects: []knacktest.Object{{
+	return &knacksim.Dataset{
+		Schema: knacksim.Schema{Name: "VESPA", Timezone: "London", Objects: []knacksim.Object{{
 			Key: "object_2", Name: "Establishment", Identifier: "field_44", Type: "StandardObject",
-			Fields: []knacktest.Field{
+			Fields: []knacksim.Field{
 				{Key: "field_44", Name: "Name", Type: "short_text"},
 				choice("field_2209", "Status", "Active", "Cancelled"),
 				choice("field_63", "Portal Type", "COACHING PORTAL", "RESOURCE PORTAL"),
@@ -655,7 +655,7 @@ func TestFilterSemantics(t *testing.T) {
 		{"Cancelled coaching school", "Cancelled", "COACHING PORTAL"},
 		{"Cancelled, no portal", "Cancelled", ""},
 	})
-	b := setup(t, knacktest.Options{Dataset: ds, RatePerSecond: unlimitedRate}, fastClient)
+	b := setup(t, knacksim.Options{Dataset: ds, RatePerSecond: unlimitedRate}, fastClient)
 	names := func(t *testing.T, f *knack.Filter) []string {
 		t.Helper()
 		var out []string
@@ -727,7 +727,7 @@ func TestStatsAndHook(t *testing.T) {
 			hooked200.Add(1)
 		}
 	}
-	b := setup(t, knacktest.Options{Dataset: itemsDataset(2500), RatePerSecond: unlimitedRate}, cfg)
+	b := setup(t, knacksim.Options{Dataset: itemsDataset(2500), RatePerSecond: unlimitedRate}, cfg)
 	if err := b.client.List(t.Context(), "object_1", knack.ListOptions{}, func(knack.Page) error { return nil }); err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,10 @@
 package knack
 
 // Field decoders: pure functions that read one field of a Record in the
-// shapes of KNACK_API.md §4. Each reads field_N_raw first and falls back to
+// shapes of docs/knack-api.md §4. Each reads field_N_raw first and falls back to
 // the formatted field_N only where the raw value is absent or empty (null,
 // "", [], {}, [null]); formatted values are display text and often HTML.
-// Every string they return has passed through CleanText (DOMAIN.md rule 14).
+// Every string they return has passed through CleanText (docs/mapping.md, rule 14).
 
 import (
 	"bytes"
@@ -54,7 +54,7 @@ func invalidValue(field, value, reason string) *ValueError {
 }
 
 // CleanText removes NUL bytes and invalid UTF-8, which Postgres rejects in
-// text, and keeps everything else as it is (DOMAIN.md rule 14).
+// text, and keeps everything else as it is (docs/mapping.md, rule 14).
 func CleanText(s string) string {
 	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
 		return s
@@ -133,14 +133,31 @@ func pick(r Record, key string) json.RawMessage {
 	return r.Formatted(key)
 }
 
-// jsonString decodes a JSON string, dropping invalid UTF-8 bytes (rather
-// than turning them into U+FFFD) and NUL characters.
+// jsonString decodes a JSON string, dropping invalid UTF-8 bytes and
+// unpaired surrogate escapes (rather than turning them into U+FFFD) and NUL
+// characters.
 func jsonString(b json.RawMessage) (string, bool) {
+	// Most values are plain quoted text: no escapes to undo, nothing to
+	// clean. A page of questionnaires has tens of thousands of them.
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && unescaped(b[1:n-1]) {
+		return string(b[1 : n-1]), true
+	}
 	var s string
-	if err := json.Unmarshal(bytes.ToValidUTF8(b, nil), &s); err != nil {
+	if err := json.Unmarshal(CleanJSON(b), &s); err != nil {
 		return "", false
 	}
 	return CleanText(s), true
+}
+
+// unescaped is JSON string content that decodes to itself: valid UTF-8
+// without escapes, quotes, control characters or NUL.
+func unescaped(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }
 
 func compactJSON(b json.RawMessage) []byte {

@@ -25,7 +25,7 @@ const (
 //
 // An empty field gives (nil, nil). Text that is not a date gives a
 // *ValueError matching ErrInvalidValue; the caller decides what to do, and
-// must never substitute today's date (DOMAIN.md rule 2).
+// must never substitute today's date (docs/mapping.md, rule 2).
 func DecodeDate(r Record, key string) (*time.Time, error) {
 	raw := r.Raw(key)
 	switch jsonKind(raw) {

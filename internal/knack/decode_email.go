@@ -9,7 +9,7 @@ import (
 	"unicode"
 )
 
-// DecodeEmail reads an email field (DOMAIN.md rule 1) and returns the
+// DecodeEmail reads an email field (docs/mapping.md, rule 1) and returns the
 // normalised address (trimmed, lower-cased). It takes, in order: the raw
 // value (an object {"email": ...} whose email may itself be an object with
 // "address" or "email", an object {"address": ...}, a plain string, or a list

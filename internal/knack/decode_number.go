@@ -1,7 +1,6 @@
 package knack
 
 import (
-	"encoding/json"
 	"math"
 	"regexp"
 	"strconv"
@@ -25,10 +24,9 @@ func DecodeNumber(r Record, key string) (*float64, error) {
 	)
 	switch jsonKind(b) {
 	case kindNumber:
-		var n json.Number
-		if json.Unmarshal(b, &n) == nil {
-			v, ok = parseNumberText(n.String())
-		}
+		// parseNumberText accepts a subset of JSON number syntax; a
+		// value outside it is not a JSON number either.
+		v, ok = parseNumberText(string(b))
 	case kindString:
 		s, _ := jsonString(b)
 		v, ok = parseNumberText(s)
@@ -50,6 +48,7 @@ var (
 func parseNumberText(s string) (float64, bool) {
 	s = strings.TrimSpace(s)
 	switch {
+	case smallInteger(s):
 	case plainNumber.MatchString(s):
 	case thousandsNumber.MatchString(s):
 		s = strings.ReplaceAll(s, ",", "")
@@ -87,4 +86,18 @@ func DecodeBool(r Record, key string) (*bool, error) {
 		return nil, invalidValue(key, shown(b), "not a yes/no value")
 	}
 	return &v, nil
+}
+
+// smallInteger is one to nine digits, the common case, checked without a
+// regular expression.
+func smallInteger(s string) bool {
+	if len(s) == 0 || len(s) > 9 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,6 @@
 // a shared budget can replace, retries with backoff, and typed errors.
 //
 // The package imports nothing internal. It never logs API keys or record
-// bodies. KNACK_API.md (§3, §5) describes the behaviour it is written
-// against.
+// bodies. docs/knack-api.md (§2, §3, §6) describes the behaviour it is
+// written against.
 package knack

@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// Operator is a Knack filter operator (KNACK_API.md §3.4). Which operators a
+// Operator is a Knack filter operator (docs/knack-api.md §3.2). Which operators a
 // field accepts depends on its type; the client does not check that.
 type Operator string
 
@@ -143,7 +143,7 @@ func (j jsonValue) MarshalJSON() ([]byte, error) { return json.Marshal(j.v) }
 // Filter is a group {"match": "and"|"or", "rules": [...]}; rules may be
 // nested groups. Build one with And, Or or BareAnd.
 //
-// Whether Knack evaluates nested groups is unverified (KNACK_API.md §3.3);
+// Whether Knack evaluates nested groups is unverified (docs/knack-api.md §3.4);
 // for production queries prefer a flat group.
 type Filter struct {
 	Match Match

@@ -53,7 +53,7 @@ type Page struct {
 	// Records are the page's records, in Knack's order.
 	Records []Record
 	// TotalPages and TotalRecords are Knack's figures as of this page. They
-	// are estimates (KNACK_API.md §3.1): paging does not trust them.
+	// are estimates (docs/knack-api.md §2): paging does not trust them.
 	TotalPages   int
 	TotalRecords int
 	// Requested is when the page was asked for: its records are at least

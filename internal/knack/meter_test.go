@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 )
 
 // recordingMeter keeps what a Meter hears, and refuses what refuse says.
@@ -43,7 +43,7 @@ func TestMeterCountsEveryAttempt(t *testing.T) {
 	cfg := fastClient
 	cfg.Meter = m
 	cfg.MaxRetries = 6
-	b := setup(t, knacktest.Options{Dataset: itemsDataset(5500), RatePerSecond: unlimitedRate, FailRate: 0.3, Seed: 3}, cfg)
+	b := setup(t, knacksim.Options{Dataset: itemsDataset(5500), RatePerSecond: unlimitedRate, FailRate: 0.3, Seed: 3}, cfg)
 
 	listCtx, listCount := knack.CountRequests(knack.WithPurpose(t.Context(), knack.PurposeSweep))
 	getCtx, getCount := knack.CountRequests(knack.WithPurpose(t.Context(), knack.PurposeHints))
@@ -109,7 +109,7 @@ func TestMeterRefuses(t *testing.T) {
 	}}
 	cfg := fastClient
 	cfg.Meter = m
-	b := setup(t, knacktest.Options{Dataset: itemsDataset(3), RatePerSecond: unlimitedRate}, cfg)
+	b := setup(t, knacksim.Options{Dataset: itemsDataset(3), RatePerSecond: unlimitedRate}, cfg)
 	if _, err := b.client.Get(knack.WithPurpose(t.Context(), knack.PurposeHints), "object_1", id(1)); !errors.Is(err, spent) {
 		t.Fatalf("Get = %v, want the meter's refusal", err)
 	}

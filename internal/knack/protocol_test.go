@@ -17,7 +17,7 @@ import (
 // These tests use a bare httptest.Server only for responses the simulator
 // does not produce on purpose: a 429 without X-RateLimit-Reset, an HTML error
 // page from a proxy, a 429 that never ends. Everything else runs against
-// knacktest.
+// knacksim.
 
 // protoServer serves every request with handle and counts them.
 func protoServer(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n int64)) (*Client, *atomic.Int64) {
@@ -129,7 +129,7 @@ func TestHTMLServerErrorPage(t *testing.T) {
 }
 
 // TestListDistrustsCounts pins the stopping rule against counts that are
-// wrong the ways Knack's are (KNACK_API.md §3.1): total_pages too low or too
+// wrong the ways Knack's are (docs/knack-api.md §2): total_pages too low or too
 // high, and short pages before the end. The simulator's counts are exact,
 // so a bare server plays Knack here.
 func TestListDistrustsCounts(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 )
 
 // A response body is read up to Config.MaxResponseBytes: one byte more
@@ -17,7 +17,7 @@ func TestResponseBodyCap(t *testing.T) {
 	t.Parallel()
 	const records = 1000
 	// The page's size as the server sends it, measured without the client.
-	probe := setup(t, knacktest.Options{Dataset: itemsDataset(records), RatePerSecond: unlimitedRate}, fastClient)
+	probe := setup(t, knacksim.Options{Dataset: itemsDataset(records), RatePerSecond: unlimitedRate}, fastClient)
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet,
 		probe.srv.URL()+"/objects/object_1/records?page=1&rows_per_page=1000", nil)
 	req.Header.Set("X-Knack-Application-Id", probe.srv.AppID())
@@ -37,7 +37,7 @@ func TestResponseBodyCap(t *testing.T) {
 		t.Parallel()
 		cfg := fastClient
 		cfg.MaxResponseBytes = size - 1
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(records), RatePerSecond: unlimitedRate}, cfg)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(records), RatePerSecond: unlimitedRate}, cfg)
 		err := b.client.List(t.Context(), "object_1", knack.ListOptions{}, func(knack.Page) error { return nil })
 		if !errors.Is(err, knack.ErrResponseTooLarge) {
 			t.Fatalf("List with a %d-byte page and a cap of %d: %v, want ErrResponseTooLarge", size, size-1, err)
@@ -51,7 +51,7 @@ func TestResponseBodyCap(t *testing.T) {
 		t.Parallel()
 		cfg := fastClient
 		cfg.MaxResponseBytes = size
-		b := setup(t, knacktest.Options{Dataset: itemsDataset(records), RatePerSecond: unlimitedRate}, cfg)
+		b := setup(t, knacksim.Options{Dataset: itemsDataset(records), RatePerSecond: unlimitedRate}, cfg)
 		got := 0
 		err := b.client.List(t.Context(), "object_1", knack.ListOptions{}, func(p knack.Page) error { got += len(p.Records); return nil })
 		if err != nil || got != records {

@@ -21,22 +21,26 @@ type Record struct {
 }
 
 // UnmarshalJSON reads the flat API shape {"id": "...", "field_1": ..., ...}.
+// encoding/json, its only caller, has validated b. The values are slices of
+// r.JSON, a copy of b (the decoder's buffer is not ours to keep).
 func (r *Record) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	data := append(json.RawMessage(nil), b...)
+	m := make(map[string]json.RawMessage, 64)
+	if err := splitObject(data, func(key string, value []byte) { m[key] = value }); err != nil {
 		return err
 	}
 	idRaw, ok := m["id"]
 	if !ok {
 		return errors.New("knack record without id")
 	}
-	if err := json.Unmarshal(idRaw, &r.ID); err != nil {
+	if id, ok := plainKey(idRaw); ok {
+		r.ID = id
+	} else if err := json.Unmarshal(idRaw, &r.ID); err != nil {
 		return fmt.Errorf("knack record id: %w", err)
 	}
 	delete(m, "id")
 	r.Fields = m
-	// The decoder's buffer is not ours to keep.
-	r.JSON = append(json.RawMessage(nil), b...)
+	r.JSON = data
 	return nil
 }
 

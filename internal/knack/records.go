@@ -41,7 +41,7 @@ func (c *Client) get(ctx context.Context, object, id string) (Record, error) {
 }
 
 // Create adds a record and returns it as Knack stored it. fields maps
-// field_N to a value in a write shape Knack accepts (KNACK_API.md §4).
+// field_N to a value in a write shape Knack accepts (docs/knack-api.md §4).
 // A create is never retried after a 5xx or a timeout, since it may have
 // happened; only a 429 (not processed) is retried.
 func (c *Client) Create(ctx context.Context, object string, fields map[string]any) (Record, error) {
@@ -121,7 +121,7 @@ func decodeRecord(body []byte) (Record, error) {
 }
 
 // App is the application metadata from GET /v1/applications/{app_id}
-// (KNACK_API.md §2.3): the parts the service uses, and the rest in Raw.
+// (docs/knack-api.md §5): the parts the service uses, and the rest in Raw.
 type App struct {
 	ID       string         `json:"id"`
 	Name     string         `json:"name"`

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Response headers Knack sends on every call (KNACK_API.md §5.2).
+// Response headers Knack sends on every call (docs/knack-api.md §6.3).
 const (
 	hdrPlanLimit     = "X-PlanLimit-Limit"
 	hdrPlanRemaining = "X-PlanLimit-Remaining"
@@ -68,7 +68,7 @@ func quotaExhausted(h http.Header) bool {
 
 // quotaReset is when the daily quota resets: now plus X-PlanLimit-Reset
 // milliseconds, or the next 00:00 UTC when the header is missing (that is
-// when Knack resets, KNACK_API.md §5.2).
+// when Knack resets, docs/knack-api.md §6.2).
 func quotaReset(h http.Header, now time.Time) time.Time {
 	if ms, ok := headerInt(h, hdrPlanReset); ok && ms >= 0 {
 		return now.Add(time.Duration(ms) * time.Millisecond)

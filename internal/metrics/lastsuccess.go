@@ -2,17 +2,14 @@ package metrics
 
 import (
 	"context"
-	_ "embed"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
-)
 
-//go:embed sql/last_success.sql
-var lastSuccessSQL string
+	"knacksync/internal/store"
+)
 
 const collectorLastSuccess = "last_success"
 
@@ -23,7 +20,8 @@ type Querier interface {
 
 // lastSuccessCollector reads knacksync_last_success_timestamp_seconds from
 // Postgres at scrape time, so that the figure is right whichever instance
-// ran the sweep and survives restarts.
+// ran the sweep and survives restarts. It is store.LastSuccess, the status
+// page's "last success" too.
 type lastSuccessCollector struct {
 	db      Querier
 	objects []string
@@ -37,7 +35,7 @@ func newLastSuccessCollector(db Querier, objects []string, timeout time.Duration
 	return &lastSuccessCollector{
 		db: db, objects: objects, timeout: timeout, logger: logger, errors: errors,
 		desc: prometheus.NewDesc(namespace+"_last_success_timestamp_seconds",
-			"When the last successful sweep including the object finished, Unix seconds; 0 when none has.",
+			"When the last sweep that completed the object finished, Unix seconds; 0 when none has.",
 			[]string{"object"}, nil),
 	}
 }
@@ -73,19 +71,13 @@ func (c *lastSuccessCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (c *lastSuccessCollector) query(ctx context.Context) (map[string]float64, error) {
-	rows, err := c.db.Query(ctx, lastSuccessSQL)
+	last, err := store.LastSuccess(ctx, c.db)
 	if err != nil {
-		return nil, fmt.Errorf("last success: %w", err)
+		return nil, err
 	}
-	out := map[string]float64{}
-	var object string
-	var ts float64
-	_, err = pgx.ForEachRow(rows, []any{&object, &ts}, func() error {
-		out[object] = ts
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("last success: %w", err)
+	out := make(map[string]float64, len(last))
+	for object, at := range last {
+		out[object] = float64(at.UnixMicro()) / 1e6
 	}
 	return out, nil
 }

@@ -13,8 +13,9 @@ import (
 )
 
 // insertRun writes a finished run over objects straight into the run
-// tables, as store.StartRun and FinishRun would leave it.
-func insertRun(t *testing.T, pool *pgxpool.Pool, kind, status string, finished time.Time, objects ...string) {
+// tables, as store.StartRun and FinishRun would leave it, each object with
+// objectStatus ("complete", "failed").
+func insertRun(t *testing.T, pool *pgxpool.Pool, kind, status, objectStatus string, finished time.Time, objects ...string) {
 	t.Helper()
 	ctx := t.Context()
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -25,7 +26,7 @@ func insertRun(t *testing.T, pool *pgxpool.Pool, kind, status string, finished t
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO knacksync.run_objects (run_id, object, position, status)
-			SELECT $1, o, ord, 'complete' FROM unnest($2::text[]) WITH ORDINALITY AS t(o, ord)`, id, objects)
+			SELECT $1, o, ord, $3 FROM unnest($2::text[]) WITH ORDINALITY AS t(o, ord)`, id, objects, objectStatus)
 		return err
 	})
 	if err != nil {
@@ -42,15 +43,24 @@ func TestLastSuccess(t *testing.T) {
 		m := New(Options{DB: pool, Objects: []string{"object_10", "object_29", "object_2"}})
 
 		day := time.Date(2026, 3, 1, 2, 30, 0, 0, time.UTC)
-		insertRun(t, pool, "sweep", "succeeded", day, "object_10", "object_29")
-		insertRun(t, pool, "sweep", "succeeded", day.Add(24*time.Hour), "object_10")
-		// Neither a failed sweep nor an incremental run is a successful sync.
-		insertRun(t, pool, "sweep", "failed", day.Add(48*time.Hour), "object_10", "object_29", "object_2")
-		insertRun(t, pool, "incremental", "succeeded", day.Add(49*time.Hour), "object_29")
+		insertRun(t, pool, "sweep", "succeeded", "complete", day, "object_10", "object_29")
+		insertRun(t, pool, "sweep", "succeeded", "complete", day.Add(24*time.Hour), "object_10")
+		// Neither a sweep that failed on the object nor an incremental run
+		// is a successful sync of it.
+		insertRun(t, pool, "sweep", "failed", "failed", day.Add(48*time.Hour), "object_10", "object_29", "object_2")
+		insertRun(t, pool, "incremental", "succeeded", "complete", day.Add(49*time.Hour), "object_29")
+		// A sweep that completed the object is one, even when it failed on
+		// another object (as the status page says: store.LastSuccess).
+		insertRun(t, pool, "sweep", "failed", "complete", day.Add(50*time.Hour), "object_6")
+		insertRun(t, pool, "sweep", "running", "complete", day.Add(51*time.Hour), "object_29")
+		if _, err := pool.Exec(t.Context(), "UPDATE knacksync.runs SET finished_at = NULL WHERE status = 'running'"); err != nil {
+			t.Fatal(err)
+		}
 
 		want := map[string]float64{
 			`knacksync_last_success_timestamp_seconds{object="object_10"}`: float64(day.Add(24 * time.Hour).Unix()),
 			`knacksync_last_success_timestamp_seconds{object="object_29"}`: float64(day.Unix()),
+			`knacksync_last_success_timestamp_seconds{object="object_6"}`:  float64(day.Add(50 * time.Hour).Unix()),
 			// Never swept successfully: 0, so that an age alert fires.
 			`knacksync_last_success_timestamp_seconds{object="object_2"}`: 0,
 		}
@@ -63,7 +73,7 @@ func TestLastSuccess(t *testing.T) {
 		}
 
 		// Read at every scrape: a new sweep shows at once.
-		insertRun(t, pool, "sweep", "succeeded", day.Add(72*time.Hour), "object_2")
+		insertRun(t, pool, "sweep", "succeeded", "complete", day.Add(72*time.Hour), "object_2")
 		if got := gather(t, m.Registry())[`knacksync_last_success_timestamp_seconds{object="object_2"}`]; got != float64(day.Add(72*time.Hour).Unix()) {
 			t.Errorf("object_2 after its sweep = %v", got)
 		}

@@ -18,16 +18,18 @@ type monitor struct {
 	config *sentry.MonitorConfig
 }
 
-func monitorConfig(o sentryOptions) *sentry.MonitorConfig {
-	if o.cron == "" {
+// monitorConfig is the monitor's configuration for the schedule cron, the
+// defaults' margin and maximum runtime.
+func monitorConfig(cron string) *sentry.MonitorConfig {
+	if cron == "" {
 		// A monitor config without a schedule is invalid; the check-ins
 		// still go to a monitor configured in Sentry by hand.
 		return nil
 	}
 	return &sentry.MonitorConfig{
-		Schedule:              sentry.CrontabSchedule(o.cron),
-		CheckInMargin:         int64(o.margin / time.Minute),
-		MaxRuntime:            int64(o.maxRuntime / time.Minute),
+		Schedule:              sentry.CrontabSchedule(cron),
+		CheckInMargin:         int64(DefaultCheckInMargin / time.Minute),
+		MaxRuntime:            int64(DefaultMaxRuntime / time.Minute),
 		Timezone:              "UTC",
 		FailureIssueThreshold: 1,
 		RecoveryThreshold:     1,

@@ -121,8 +121,8 @@ func TestMailerReportsEachRunsOwnFigures(t *testing.T) {
 		Reason:          "catch-up: missed the sweep due at 2026-03-01T02:00:00Z",
 		IssuesByRule:    map[string]int{"bad_email": 14, "duplicate": 5},
 		NewIssuesByRule: map[string]int{"duplicate": 5},
-		Held: []HeldDeletion{{ID: 3, RunID: 40, Object: "object_29", Records: 812, ObjectRecords: 9000,
-			Reason: "812 of 9000 records (9.0%) are missing", HeldAt: time.Date(2026, 2, 28, 2, 5, 0, 0, time.UTC)}},
+		Held: []store.HeldSummary{{ID: 3, RunID: 40, Object: "object_29", Records: 812, ObjectRecords: 9000,
+			Reason: "812 of 9000 records (9.0%) are missing", CreatedAt: time.Date(2026, 2, 28, 2, 5, 0, 0, time.UTC)}},
 	}
 	if err := m.Report(ctx, fakeRun(42, 222, store.StatusFailed, runErr.Error()), runErr, extra2); err != nil {
 		t.Fatal(err)

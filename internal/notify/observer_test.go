@@ -74,12 +74,12 @@ func TestLoader(t *testing.T) {
 	want := ReportExtra{
 		IssuesByRule:    map[string]int{"bad_email": 2, "bad_date": 1, "duplicate": 1},
 		NewIssuesByRule: map[string]int{"bad_email": 1, "bad_date": 1, "duplicate": 0},
-		Held: []HeldDeletion{{RunID: run.ID, Object: "object_29", Records: 3, ObjectRecords: 40,
-			Reason: "3 of 40 records (7.5%) are missing", HeldAt: run.StartedAt.Add(time.Minute)}},
+		Held: []store.HeldSummary{{RunID: run.ID, Object: "object_29", Records: 3, ObjectRecords: 40,
+			Reason: "3 of 40 records (7.5%) are missing", CreatedAt: run.StartedAt.Add(time.Minute)}},
 	}
 	if len(got.Held) == 1 {
 		want.Held[0].ID = got.Held[0].ID
-		got.Held[0].HeldAt = got.Held[0].HeldAt.UTC()
+		got.Held[0].CreatedAt = got.Held[0].CreatedAt.UTC()
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load mismatch (-want +got):\n%s", diff)

@@ -25,24 +25,13 @@ type ReportExtra struct {
 	// NewIssuesByRule counts those first seen during this run.
 	NewIssuesByRule map[string]int
 	// Held are the deletions held back for an operator, not applied yet.
-	Held []HeldDeletion
+	Held []store.HeldSummary
 	// Statistics is what the run's derived statistics recomputes did; nil
 	// when it recomputed nothing (statistics.go).
 	Statistics *RunStatistics
 	// LoadError says why the issues and held deletions could not be read;
 	// the report goes out without them.
 	LoadError string
-}
-
-// HeldDeletion is one set of deletions a sweep held back.
-type HeldDeletion struct {
-	ID            int64
-	RunID         int64
-	Object        string
-	Records       int // records the sweep would delete
-	ObjectRecords int // live records of the object when it held them
-	Reason        string
-	HeldAt        time.Time
 }
 
 // outcome is how a sweep ended, as the report and the monitor see it.
@@ -245,7 +234,7 @@ func writeHeld(b *strings.Builder, extra ReportExtra, sc scrubber) {
 	t := newTable(b)
 	t.row("object", "records", "of", "held by run", "held at")
 	for _, h := range extra.Held {
-		t.row(h.Object, itoa(h.Records), itoa(h.ObjectRecords), fmt.Sprint(h.RunID), fmtTime(h.HeldAt))
+		t.row(h.Object, itoa(h.Records), itoa(h.ObjectRecords), fmt.Sprint(h.RunID), fmtTime(h.CreatedAt))
 	}
 	t.flush()
 	for _, h := range extra.Held {

@@ -40,19 +40,9 @@ type Sentry struct {
 type SentryOption func(*sentryOptions)
 
 type sentryOptions struct {
-	release    string
-	secrets    []string
-	cron       string
-	slug       string
-	margin     time.Duration
-	maxRuntime time.Duration
-	now        func() time.Time
-}
-
-// WithRelease names the release events are reported under (default: the
-// binary's VCS revision, or "knacksync@devel").
-func WithRelease(release string) SentryOption {
-	return func(o *sentryOptions) { o.release = release }
+	secrets []string
+	cron    string
+	now     func() time.Time
 }
 
 // WithSecrets adds literal secret values (the Knack API key, the webhook
@@ -88,23 +78,6 @@ func WithCron(expr string) SentryOption {
 	return func(o *sentryOptions) { o.cron = expr }
 }
 
-// WithMonitor overrides the cron monitor's slug, its check-in margin (how
-// late the first check-in may be) and its maximum runtime. Zero values keep
-// the defaults.
-func WithMonitor(slug string, margin, maxRuntime time.Duration) SentryOption {
-	return func(o *sentryOptions) {
-		if slug != "" {
-			o.slug = slug
-		}
-		if margin > 0 {
-			o.margin = margin
-		}
-		if maxRuntime > 0 {
-			o.maxRuntime = maxRuntime
-		}
-	}
-}
-
 // WithClock sets the clock used for check-in durations.
 func WithClock(now func() time.Time) SentryOption {
 	return func(o *sentryOptions) { o.now = now }
@@ -124,17 +97,14 @@ func NewSentry(dsn, env string, logger *slog.Logger, opts ...SentryOption) (*Sen
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	o := sentryOptions{slug: DefaultMonitorSlug, margin: DefaultCheckInMargin, maxRuntime: DefaultMaxRuntime, now: time.Now}
+	o := sentryOptions{now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	s := &Sentry{logger: logger, scrub: newScrubber(o.secrets), now: o.now}
-	s.monitor = monitor{slug: o.slug, config: monitorConfig(o)}
+	s.monitor = monitor{slug: DefaultMonitorSlug, config: monitorConfig(o.cron)}
 	if dsn == "" {
 		return s, nil
-	}
-	if o.release == "" {
-		o.release = defaultRelease()
 	}
 	client, err := sentry.NewClient(sentry.ClientOptions{
 		// Both set explicitly: the SDK would otherwise read SENTRY_DSN,
@@ -142,7 +112,7 @@ func NewSentry(dsn, env string, logger *slog.Logger, opts ...SentryOption) (*Sen
 		// run git.
 		Dsn:         dsn,
 		Environment: env,
-		Release:     o.release,
+		Release:     defaultRelease(),
 		// Collect nothing automatically: no user, cookies, bodies or query
 		// strings, whatever integration might attach them later.
 		DataCollection: &sentry.DataCollection{

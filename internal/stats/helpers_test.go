@@ -16,8 +16,8 @@ import (
 
 	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/stats"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
@@ -30,7 +30,7 @@ var quiet = slog.New(slog.DiscardHandler)
 
 // small is the small generated dataset (10 schools, ~2,000 students),
 // generated once and shared read-only (the simulator copies it).
-var small = sync.OnceValues(func() (*knacktest.Dataset, error) {
+var small = sync.OnceValues(func() (*knacksim.Dataset, error) {
 	return vespagen.Generate(vespagen.Small, 1, epoch)
 })
 
@@ -50,7 +50,7 @@ func (c *clock) Now() time.Time {
 type bundle struct {
 	pool  *pgxpool.Pool
 	store *store.Store
-	sim   *knacktest.Server
+	sim   *knacksim.Server
 	kn    *knack.Client
 	clock *clock
 	stats *stats.Stats
@@ -67,7 +67,7 @@ func setup(t *testing.T) *bundle {
 	}
 	pool := dbtest.Pool(t)
 	clk := &clock{t: epoch}
-	sim := knacktest.Start(t, knacktest.Options{Dataset: ds, RatePerSecond: -1, Seed: 7})
+	sim := knacksim.Start(t, knacksim.Options{Dataset: ds, RatePerSecond: -1, Seed: 7})
 	kn := knack.New(knack.Config{BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 1000, Now: clk.Now})
 	t.Cleanup(kn.CloseIdleConnections)
 	b := &bundle{pool: pool, store: store.New(pool), sim: sim, kn: kn, clock: clk}

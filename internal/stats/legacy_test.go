@@ -62,7 +62,7 @@ INSERT INTO question_statistics (establishment_id, cycle, academic_year, questio
 SELECT id, 1, y, 'q1', 3.0, 5, '2025-01-01' FROM establishments, (VALUES ('2025-26'), ('2023/2024')) AS v(y);
 `
 
-// §14 Q9: on a legacy database, malformed labels go, groups with base data
+// docs/statistics.md, "Adopting an existing database": on a legacy database, malformed labels go, groups with base data
 // are recomputed, other rows stay untouched and are listed as history.
 func TestLegacyDatabaseAdoption(t *testing.T) {
 	t.Parallel()

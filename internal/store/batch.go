@@ -27,20 +27,15 @@ type BatchRecord struct {
 	Repair      bool
 }
 
-// Issue is a data issue found by the projection.
-type Issue struct {
-	RecordID, Rule, Field, Value, Detail string
-}
-
-// Batch is one unit of work for one Knack object: the records, the rows
-// their projection produced, and the issues it found. It is applied in one
-// transaction by ApplyBatch.
+// Batch is one unit of work for one Knack object: the records, and the
+// staging rows their projection produced, the data issues it found among
+// them (stg_issues, sql/common_stage.sql). It is applied in one transaction
+// by ApplyBatch.
 type Batch struct {
 	Object  string // Knack object key, stored in claims and issues
 	Script  string // the object's SQL file in sql/, without .sql
 	RunID   int64
 	Records []BatchRecord
-	Issues  []Issue
 	Tables  []Table
 	// Params are named arguments some scripts need (field keys).
 	Params map[string]any
@@ -110,10 +105,23 @@ func (s *Store) ApplyBatch(ctx context.Context, tx pgx.Tx, b Batch) (Result, err
 	// The rows this transaction writes mark their statistics keys dirty
 	// (triggers of migration 00006; internal/stats recomputes them).
 	stage.Queue("SET LOCAL knacksync.mark_dirty = 'on'")
+	// A batch runs a few dozen short statements; compiling one with JIT
+	// (its cost estimate passes jit_above_cost on a large page) takes
+	// longer than running it.
+	stage.Queue("SET LOCAL jit = off")
+	// A page touches about a thousand keys of tables that stay in memory:
+	// index lookups beat scanning a whole object's claims or students,
+	// which the default (disk-era) random_page_cost makes the planner
+	// prefer.
+	stage.Queue("SET LOCAL random_page_cost = 1.1")
 	for _, st := range s.scripts["common_stage"] {
 		stage.Queue(st.sql)
 	}
-	for _, st := range s.section(b.Script, "stage") {
+	own, err := s.section(b.Script, "stage")
+	if err != nil {
+		return res, err
+	}
+	for _, st := range own {
 		stage.Queue(st.sql)
 	}
 	if err := tx.SendBatch(ctx, stage).Close(); err != nil {
@@ -124,13 +132,8 @@ func (s *Store) ApplyBatch(ctx context.Context, tx pgx.Tx, b Batch) (Result, err
 	for i, r := range b.Records {
 		batchRows[i] = []any{r.ID, r.Replace, r.Deleted, r.CurrentYear, r.Repair}
 	}
-	issueRows := make([][]any, len(b.Issues))
-	for i, is := range b.Issues {
-		issueRows[i] = []any{is.RecordID, is.Rule, is.Field, is.Value, is.Detail}
-	}
 	tables := append([]Table{
 		{Name: "stg_batch", Columns: []string{"record_id", "replace", "deleted", "current_year", "repair"}, Rows: batchRows},
-		{Name: "stg_issues", Columns: []string{"record_id", "rule", "field", "value", "detail"}, Rows: issueRows},
 	}, b.Tables...)
 	for _, t := range tables {
 		if len(t.Rows) == 0 {
@@ -155,9 +158,16 @@ func (s *Store) ApplyBatch(ctx context.Context, tx pgx.Tx, b Batch) (Result, err
 	}
 	// The mirror is marked projected first, so that a winner the claims
 	// engine asks to re-project (claims_reproject) keeps that mark.
-	steps := s.section("mirror", "projected")
+	steps, err := s.section("mirror", "projected")
+	if err != nil {
+		return res, err
+	}
 	if s.has(b.Script, "claims") {
-		steps = append(steps, s.section(b.Script, "claims")...)
+		claims, err := s.section(b.Script, "claims")
+		if err != nil {
+			return res, err
+		}
+		steps = append(steps, claims...)
 		steps = append(steps, s.scripts["claims"]...)
 	}
 	for _, st := range s.scripts[b.Script] {
@@ -221,7 +231,11 @@ func (s *Store) Unowned(ctx context.Context, object, script string, today time.T
 	}
 	err := s.InTx(ctx, func(tx pgx.Tx) error {
 		args := pgx.NamedArgs{"object": object, "today": civilDay(today)}
-		for _, st := range s.section(script, "unowned") {
+		steps, err := s.section(script, "unowned")
+		if err != nil {
+			return err
+		}
+		for _, st := range steps {
 			if err := s.exec(ctx, tx, st, args, &res); err != nil {
 				return err
 			}

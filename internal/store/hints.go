@@ -51,7 +51,10 @@ func uniq(s []string) []string {
 func (s *Store) HintsSettled(ctx context.Context, object string) (bool, error) {
 	var left int
 	err := s.InTx(ctx, func(tx pgx.Tx) error {
-		st := s.section("hints", "settled")
+		st, err := s.section("hints", "settled")
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, st[0].sql, pgx.NamedArgs{"object": object}); err != nil {
 			return err
 		}

@@ -7,7 +7,7 @@ import (
 
 	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 	"knacksync/internal/store"
 )
 
@@ -17,8 +17,8 @@ import (
 func TestRateLimiterSharedAcrossInstances(t *testing.T) {
 	t.Parallel()
 	url := dbtest.URL(t)
-	sim := knacktest.Start(t, knacktest.Options{RatePerSecond: 10, Dataset: &knacktest.Dataset{
-		Schema: knacktest.Schema{Objects: []knacktest.Object{{Key: "object_1", Fields: []knacktest.Field{{Key: "field_1", Type: "short_text"}}}}},
+	sim := knacksim.Start(t, knacksim.Options{RatePerSecond: 10, Dataset: &knacksim.Dataset{
+		Schema: knacksim.Schema{Objects: []knacksim.Object{{Key: "object_1", Fields: []knacksim.Field{{Key: "field_1", Type: "short_text"}}}}},
 	}})
 	var wg sync.WaitGroup
 	for range 3 {

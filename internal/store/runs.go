@@ -256,8 +256,10 @@ func (s *Store) Progress(ctx context.Context, runID int64) ([]ObjectProgress, er
 	return out, nil
 }
 
-// LastFullSweep is when the last successful full sweep finished (the zero
-// time when none has).
+// LastFullSweep is when the last full sweep that succeeded as a whole
+// finished (the zero time when none has): the schedule's question (was the
+// nightly run done?), not an object's last successful sync, which is
+// LastSuccess.
 func (s *Store) LastFullSweep(ctx context.Context) (time.Time, error) {
 	var t *time.Time
 	if err := s.pool.QueryRow(ctx, s.stmt("runs", "last_full_sweep")).Scan(&t); err != nil {

@@ -45,8 +45,8 @@ type Status struct {
 // ObjectStatus is one object's line.
 type ObjectStatus struct {
 	Object string
-	// LastSuccess is when a sweep that completed the object finished; nil
-	// when none has.
+	// LastSuccess is the object's last successful sync (store.LastSuccess);
+	// nil when none has been.
 	LastSuccess *time.Time
 	// Records are the live records in the mirror.
 	Records int
@@ -92,6 +92,8 @@ type HeldSummary struct {
 type RuleCount struct {
 	Rule  string
 	Count int
+	// New is those first seen at or after the time IssuesByRule was given.
+	New int
 }
 
 // OpenIssue is one row of knacksync.data_issues. Value may hold personal data.
@@ -125,8 +127,22 @@ func (s *Store) Status(ctx context.Context, q StatusQuery) (*Status, error) {
 		if err != nil {
 			return fmt.Errorf("objects: %w", err)
 		}
-		if st.Objects, err = pgx.CollectRows(rows, pgx.RowToStructByPos[ObjectStatus]); err != nil {
+		st.Objects, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ObjectStatus, error) {
+			var o ObjectStatus
+			err := r.Scan(&o.Object, &o.Records, &o.LastRunID, &o.LastRunChanges, &o.OpenIssues, &o.RequestsToday)
+			return o, err
+		})
+		if err != nil {
 			return fmt.Errorf("objects: %w", err)
+		}
+		last, err := LastSuccess(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for i, o := range st.Objects {
+			if t, ok := last[o.Object]; ok {
+				st.Objects[i].LastSuccess = &t
+			}
 		}
 		if err := tx.QueryRow(ctx, s.stmt("status", "requests_today"), pgx.NamedArgs{"day_start": dayStart}).Scan(&st.RequestsToday); err != nil {
 			return fmt.Errorf("requests today: %w", err)
@@ -141,19 +157,11 @@ func (s *Store) Status(ctx context.Context, q StatusQuery) (*Status, error) {
 		if st.Runs, err = pgx.CollectRows(rows, pgx.RowToStructByPos[RunSummary]); err != nil {
 			return fmt.Errorf("runs: %w", err)
 		}
-		rows, err = tx.Query(ctx, s.stmt("status", "held"))
-		if err != nil {
-			return fmt.Errorf("held deletions: %w", err)
+		if st.Held, err = PendingHeld(ctx, tx); err != nil {
+			return err
 		}
-		if st.Held, err = pgx.CollectRows(rows, pgx.RowToStructByPos[HeldSummary]); err != nil {
-			return fmt.Errorf("held deletions: %w", err)
-		}
-		rows, err = tx.Query(ctx, s.stmt("status", "rules"))
-		if err != nil {
-			return fmt.Errorf("issue rules: %w", err)
-		}
-		if st.Rules, err = pgx.CollectRows(rows, pgx.RowToStructByPos[RuleCount]); err != nil {
-			return fmt.Errorf("issue rules: %w", err)
+		if st.Rules, err = IssuesByRule(ctx, tx, nil); err != nil {
+			return err
 		}
 		rows, err = tx.Query(ctx, s.stmt("status", "issues"), pgx.NamedArgs{"rule": q.Rule, "limit": q.Issues})
 		if err != nil {
@@ -171,4 +179,56 @@ func (s *Store) Status(ctx context.Context, q StatusQuery) (*Status, error) {
 		return nil, fmt.Errorf("status: %w", err)
 	}
 	return st, nil
+}
+
+// LastSuccess returns, per object, its last successful sync: when the
+// newest finished sweep that completed the object finished (sql/status.sql,
+// last_success). Objects never synced are absent. It is the one definition
+// the status page and the knacksync_last_success_timestamp_seconds gauge
+// share; db is the pool, or a transaction to read it in a snapshot.
+func LastSuccess(ctx context.Context, db Querier) (map[string]time.Time, error) {
+	rows, err := db.Query(ctx, stmt("status", "last_success"))
+	if err != nil {
+		return nil, fmt.Errorf("last success: %w", err)
+	}
+	out := map[string]time.Time{}
+	var object string
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&object, &at}, func() error {
+		out[object] = at
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("last success: %w", err)
+	}
+	return out, nil
+}
+
+// PendingHeld returns the held deletions not applied yet, without their
+// record ids (sql/status.sql, held): the status page's and the e-mail
+// report's. db is the pool, or a transaction to read it in a snapshot.
+func PendingHeld(ctx context.Context, db Querier) ([]HeldSummary, error) {
+	rows, err := db.Query(ctx, stmt("status", "held"))
+	if err != nil {
+		return nil, fmt.Errorf("held deletions: %w", err)
+	}
+	held, err := pgx.CollectRows(rows, pgx.RowToStructByPos[HeldSummary])
+	if err != nil {
+		return nil, fmt.Errorf("held deletions: %w", err)
+	}
+	return held, nil
+}
+
+// IssuesByRule counts the open data issues by rule, and in New those first
+// seen at or after since (none when since is nil) (sql/status.sql, rules).
+func IssuesByRule(ctx context.Context, db Querier, since *time.Time) ([]RuleCount, error) {
+	rows, err := db.Query(ctx, stmt("status", "rules"), pgx.NamedArgs{"since": since})
+	if err != nil {
+		return nil, fmt.Errorf("issues by rule: %w", err)
+	}
+	rules, err := pgx.CollectRows(rows, pgx.RowToStructByPos[RuleCount])
+	if err != nil {
+		return nil, fmt.Errorf("issues by rule: %w", err)
+	}
+	return rules, nil
 }

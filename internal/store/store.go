@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -24,9 +25,14 @@ type Store struct {
 	scripts map[string][]statement
 }
 
+// scripts are the SQL files, parsed once. A file the loader cannot read is
+// a build error caught by TestScripts; loadErr keeps the service from
+// running statements out of a half-read set.
+var scripts, loadErr = loadScripts(sqlFS)
+
 // New returns a Store on pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, scripts: loadScripts()}
+	return &Store{pool: pool, scripts: scripts}
 }
 
 // Pool returns the underlying pool.
@@ -43,38 +49,55 @@ type statement struct {
 	sql  string
 }
 
-func loadScripts() map[string][]statement {
+// loadScripts reads every sql/*.sql file of fsys, keyed by file name
+// without ".sql". A file without sections, or a section without a
+// statement, is an error.
+func loadScripts(fsys fs.FS) (map[string][]statement, error) {
 	out := map[string][]statement{}
-	entries, err := fs.Glob(sqlFS, "sql/*.sql")
+	paths, err := fs.Glob(fsys, "sql/*.sql")
 	if err != nil {
-		panic(err)
+		return nil, fmt.Errorf("store: sql files: %w", err)
 	}
-	for _, path := range entries {
-		b, err := sqlFS.ReadFile(path)
+	for _, path := range paths {
+		b, err := fs.ReadFile(fsys, path)
 		if err != nil {
-			panic(err)
+			return nil, fmt.Errorf("store: %w", err)
 		}
-		name := strings.TrimSuffix(strings.TrimPrefix(path, "sql/"), ".sql")
-		out[name] = parseScript(string(b))
+		stmts, err := parseScript(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", path, err)
+		}
+		out[strings.TrimSuffix(strings.TrimPrefix(path, "sql/"), ".sql")] = stmts
 	}
-	return out
+	return out, nil
 }
 
 // parseScript splits a file into its "-- name:" sections, and a section into
 // its statements (one per line-ending ";"), since the extended protocol runs
 // one statement at a time. Text before the first section is commentary.
-func parseScript(text string) []statement {
+func parseScript(text string) ([]statement, error) {
+	parts := strings.Split(text, "-- name: ")
+	if len(parts) < 2 {
+		return nil, errors.New(`no "-- name:" section`)
+	}
 	var out []statement
-	for _, part := range strings.Split(text, "-- name: ")[1:] {
+	for _, part := range parts[1:] {
 		name, body, _ := strings.Cut(part, "\n")
 		name = strings.TrimSpace(name)
+		if name == "" {
+			return nil, errors.New("a section without a name")
+		}
+		n := len(out)
 		for _, sql := range strings.SplitAfter(body, ";\n") {
 			if strings.TrimSpace(stripComments(sql)) != "" {
 				out = append(out, statement{name: name, sql: sql})
 			}
 		}
+		if len(out) == n {
+			return nil, fmt.Errorf("section %s has no statement", name)
+		}
 	}
-	return out
+	return out, nil
 }
 
 func stripComments(sql string) string {
@@ -88,22 +111,43 @@ func stripComments(sql string) string {
 	return b.String()
 }
 
-// section returns the statements of one named section; a missing one is a bug.
-func (s *Store) section(script, name string) []statement {
+// section returns the statements of one named section, in file order.
+func (s *Store) section(script, name string) ([]statement, error) { return section(script, name) }
+
+func section(script, name string) ([]statement, error) {
+	if loadErr != nil {
+		return nil, loadErr
+	}
 	var out []statement
-	for _, st := range s.scripts[script] {
+	for _, st := range scripts[script] {
 		if st.name == name {
 			out = append(out, st)
 		}
 	}
 	if len(out) == 0 {
-		panic(fmt.Sprintf("store: no section %s in sql/%s.sql", name, script))
+		return nil, fmt.Errorf("store: no section %s in sql/%s.sql", name, script)
 	}
-	return out
+	return out, nil
 }
 
-// stmt returns the single statement of a section.
-func (s *Store) stmt(script, name string) string { return s.section(script, name)[0].sql }
+// stmt returns the single statement of a section. Every (script, name)
+// the package's Go code passes is checked by TestSections. Should one still
+// be missing, the statement returned fails when run, with an error that
+// names it: the caller reports it like any database error.
+func (s *Store) stmt(script, name string) string { return stmt(script, name) }
+
+func stmt(script, name string) string {
+	st, err := section(script, name)
+	if err != nil {
+		return "DO $$BEGIN RAISE EXCEPTION '%', " + quoteLiteral(err.Error()) + "; END$$"
+	}
+	return st[0].sql
+}
+
+// quoteLiteral quotes text as an SQL string literal.
+func quoteLiteral(text string) string {
+	return "'" + strings.ReplaceAll(text, "'", "''") + "'"
+}
 
 func (s *Store) has(script, name string) bool {
 	for _, st := range s.scripts[script] {

@@ -30,24 +30,10 @@ func (a *Applied) add(o Applied) {
 	a.Result.Merge(o.Result)
 }
 
-// ApplyFetched writes fetched records and confirmed deletions of one object
-// through the whole pipeline (mirror → projection → merge) in one
-// transaction. It is the incremental path's entry; sweeps use it per page.
-func (s *Syncer) ApplyFetched(ctx context.Context, runID int64, objectKey string, recs []knack.Record, deleted []string) (Applied, error) {
-	o, err := lookupObject(objectKey)
-	if err != nil {
-		return Applied{}, err
-	}
-	var out Applied
-	err = s.retryTx(ctx, func(tx pgx.Tx) error {
-		out, err = s.applyFetched(ctx, tx, runID, o, recs, deleted, s.now())
-		return err
-	})
-	return out, err
-}
-
-// applyFetched is ApplyFetched inside the caller's transaction, for records
-// (and deletions) from requests made at fetched.
+// applyFetched writes fetched records and confirmed deletions of one object
+// through the whole pipeline (mirror → projection → merge) inside the
+// caller's transaction, for records (and deletions) from requests made at
+// fetched.
 func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o object, recs []knack.Record, deleted []string, fetched time.Time) (Applied, error) {
 	now := s.now()
 	out := Applied{Seen: len(recs), Deleted: len(deleted)}
@@ -170,20 +156,18 @@ func (s *Syncer) Reproject(ctx context.Context, runID int64, objectKey string, f
 		// Records marked by a change elsewhere count as changed; a forced
 		// re-projection (`sync --reproject`) only saw them: Knack did not
 		// change them, and the tables say what their rows did.
-		a := Applied{Seen: len(inputs)}
-		if !force {
-			a.Changed = len(inputs)
-		}
-		err = s.retryTx(ctx, func(tx pgx.Tx) error {
+		a, err := step{runID: runID, o: o, apply: func(ctx context.Context, tx pgx.Tx) (Applied, error) {
+			a := Applied{Seen: len(inputs)}
+			if !force {
+				a.Changed = len(inputs)
+			}
 			if err := s.lockDeps(ctx, tx, o.key); err != nil {
-				return err
+				return a, err
 			}
 			var err error
-			if a.Result, err = s.project(ctx, tx, runID, o, inputs, nil); err != nil {
-				return err
-			}
-			return s.store.RecordPage(ctx, tx, store.PageDone{RunID: runID, Object: o.key, Seen: a.Seen, Changed: a.Changed, Result: a.Result, Now: s.now()})
-		})
+			a.Result, err = s.project(ctx, tx, runID, o, inputs, nil)
+			return a, err
+		}}.run(ctx, s)
 		if err != nil {
 			return total, err
 		}

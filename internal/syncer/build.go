@@ -1,6 +1,10 @@
 package syncer
 
 import (
+	"cmp"
+	"slices"
+	"strings"
+
 	"knacksync/internal/vespa"
 )
 
@@ -13,7 +17,7 @@ var (
 	scoreCols         = []string{"record_id", "cycle", "vision", "effort", "systems", "practice", "attitude", "overall", "completion_date"}
 	commentCols       = []string{"record_id", "cycle", "comment_type", "comment_text", "knack_field_id"}
 	questionnaireCols = []string{"record_id", "email", "result_knack_id", "year_uk", "year_au", "completion_date", "completed_at"}
-	answerCols        = []string{"record_id", "cycle", "question_id", "value"}
+	answerSetCols     = []string{"record_id", "cycle", "question_ids", "vals"}
 	staffCols         = []string{"knack_id", "email", "name", "establishment_knack_id"}
 	superUserCols     = []string{"knack_id", "email", "name"}
 	accountCols       = []string{"record_id", "email"}
@@ -64,9 +68,37 @@ func buildQuestionnaire(b *builder, in input, ctx vespa.Context) {
 	b.record(in, true, rows.YearUK)
 	b.row("stg_questionnaires", questionnaireCols, in.rec.ID, rows.Email, rows.ResultKnackID, rows.YearUK, rows.YearAU,
 		date(rows.CompletionDate), date(rows.CompletedAt))
-	for _, a := range rows.Answers {
-		b.row("stg_answers", answerCols, in.rec.ID, a.Cycle, a.QuestionID, a.Value)
+	for _, set := range answerSets(rows.Answers) {
+		b.row("stg_answer_sets", answerSetCols, in.rec.ID, set.cycle, set.ids, set.vals)
 	}
+}
+
+// answerSet is one cycle's answers with question ids in byte order, the
+// order the SQL compares them in (COLLATE "C").
+type answerSet struct {
+	cycle int
+	ids   []string
+	vals  []int32
+}
+
+func answerSets(answers []vespa.Answer) []answerSet {
+	sorted := slices.Clone(answers)
+	slices.SortStableFunc(sorted, func(a, b vespa.Answer) int {
+		return cmp.Or(cmp.Compare(a.Cycle, b.Cycle), strings.Compare(a.QuestionID, b.QuestionID))
+	})
+	var sets []answerSet
+	for _, a := range sorted {
+		if len(sets) == 0 || sets[len(sets)-1].cycle != a.Cycle {
+			sets = append(sets, answerSet{cycle: a.Cycle})
+		}
+		set := &sets[len(sets)-1]
+		if n := len(set.ids); n > 0 && set.ids[n-1] == a.QuestionID {
+			continue // one answer per question and cycle: the first
+		}
+		set.ids = append(set.ids, a.QuestionID)
+		set.vals = append(set.vals, int32(a.Value))
+	}
+	return sets
 }
 
 func buildStaff(b *builder, in input, ctx vespa.Context) {

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/vespa"
@@ -289,7 +289,7 @@ func TestSweepPagingUnderChange(t *testing.T) {
 	b.sim.ResetLog()
 	run := b.sweep(t)
 	// The paging did skip it, and the sweep asked Knack about it.
-	if !slices.ContainsFunc(b.sim.Requests(), func(r knacktest.Request) bool {
+	if !slices.ContainsFunc(b.sim.Requests(), func(r knacksim.Request) bool {
 		return r.Method == "GET" && strings.HasSuffix(r.Path, "/objects/object_10/records/"+skipped.ID)
 	}) {
 		t.Errorf("no GET of the skipped record %s: the listing did not skip it, or the sweep did not confirm it", skipped.ID)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 )

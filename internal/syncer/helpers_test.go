@@ -17,8 +17,8 @@ import (
 
 	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/vespa"
@@ -66,11 +66,11 @@ var tiny = sync.OnceValues(func() (tinyData, error) {
 })
 
 type tinyData struct {
-	ds    *knacktest.Dataset
+	ds    *knacksim.Dataset
 	dirty *vespagen.Dirty
 }
 
-func tinyDataset(t *testing.T) (*knacktest.Dataset, *vespagen.Dirty) {
+func tinyDataset(t *testing.T) (*knacksim.Dataset, *vespagen.Dirty) {
 	t.Helper()
 	td, err := tiny()
 	if err != nil {
@@ -80,14 +80,14 @@ func tinyDataset(t *testing.T) (*knacktest.Dataset, *vespagen.Dirty) {
 }
 
 // emptyDataset is the VESPA schema without records, for crafted cases.
-func emptyDataset() *knacktest.Dataset {
-	return &knacktest.Dataset{Schema: vespagen.Schema(), Records: map[string][]knack.Record{}}
+func emptyDataset() *knacksim.Dataset {
+	return &knacksim.Dataset{Schema: vespagen.Schema(), Records: map[string][]knack.Record{}}
 }
 
 type testBundle struct {
 	pool   *pgxpool.Pool
 	store  *store.Store
-	sim    *knacktest.Server
+	sim    *knacksim.Server
 	client *knack.Client
 	knack  syncer.Knack // what the syncer uses (client, or client with a page size)
 	syncer *syncer.Syncer
@@ -97,8 +97,8 @@ type testBundle struct {
 }
 
 type options struct {
-	dataset *knacktest.Dataset // nil: the tiny generated dataset
-	empty   bool               // start with an empty app (crafted records only)
+	dataset *knacksim.Dataset // nil: the tiny generated dataset
+	empty   bool              // start with an empty app (crafted records only)
 	cfg     syncer.Config
 	// rowsPerPage, when set, makes every listing page that small, so that a
 	// tiny object spans several pages (Knack's is 1,000).
@@ -129,7 +129,7 @@ func setup(t *testing.T, opts options) *testBundle {
 		now = epoch
 	}
 	clk := newClock(now)
-	sim := knacktest.Start(t, knacktest.Options{Dataset: ds, RatePerSecond: -1, Seed: 7})
+	sim := knacksim.Start(t, knacksim.Options{Dataset: ds, RatePerSecond: -1, Seed: 7})
 	client := knack.New(knack.Config{
 		BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 1000,
 		Concurrency: opts.concurrency, MaxRetries: opts.maxRetries, Timeout: opts.timeout,
@@ -196,7 +196,7 @@ func (b *testBundle) put(t *testing.T, object, id string, fields map[string]any)
 func craft(t *testing.T, object, id string, fields map[string]any) knack.Record {
 	t.Helper()
 	schema := vespagen.Schema()
-	i := slices.IndexFunc(schema.Objects, func(o knacktest.Object) bool { return o.Key == object })
+	i := slices.IndexFunc(schema.Objects, func(o knacksim.Object) bool { return o.Key == object })
 	if i < 0 {
 		t.Fatalf("no object %s in the schema", object)
 	}
@@ -208,7 +208,7 @@ func craft(t *testing.T, object, id string, fields map[string]any) knack.Record 
 		if !ok {
 			v = nil
 		}
-		formatted, raw, err := knacktest.Render(f, v)
+		formatted, raw, err := knacksim.Render(f, v)
 		if err != nil {
 			t.Fatalf("render %s.%s = %#v: %v", object, f.Key, v, err)
 		}

@@ -70,20 +70,9 @@ func (s *Syncer) ProcessHints(ctx context.Context, objectKey string) (HintsResul
 	}
 	res.RunID = runID
 	start := s.now()
-	err = s.retryTx(ctx, func(tx pgx.Tx) error {
-		a, err := s.applyFetched(ctx, tx, runID, o, recs, gone, fetched)
-		if err != nil {
-			return err
-		}
-		res.Applied = a
-		if err := s.store.RecordPage(ctx, tx, store.PageDone{
-			RunID: runID, Object: o.key, Requests: len(pending), Seen: a.Seen, Changed: a.Changed,
-			Deleted: a.Deleted, Result: a.Result, Now: s.now(),
-		}); err != nil {
-			return err
-		}
-		return s.store.HintsDone(ctx, tx, o.key, pending)
-	})
+	st := s.fetchedStep(runID, o, recs, gone, fetched, store.PageDone{Requests: len(pending)})
+	st.then = func(ctx context.Context, tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, o.key, pending) }
+	res.Applied, err = st.run(ctx, s)
 	if err == nil {
 		err = s.reprojectAll(ctx, runID)
 	}

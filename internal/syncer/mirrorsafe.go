@@ -1,59 +1,10 @@
 package syncer
 
-import (
-	"bytes"
-	"strconv"
-)
+import "knacksync/internal/knack"
 
 // mirrorSafe makes a record's JSON storable as jsonb, which rejects invalid
-// UTF-8, \u0000 and unpaired surrogate escapes (\ud800 alone): they are
-// dropped, as rule 14 drops them from every projected text.
-func mirrorSafe(b []byte) []byte {
-	b = bytes.ToValidUTF8(b, nil)
-	if !bytes.Contains(b, []byte(`\u`)) {
-		return b
-	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\\' || i+1 >= len(b) {
-			out = append(out, b[i])
-			continue
-		}
-		// b[i] starts an escape; any escape but \uXXXX is copied whole, so
-		// that "\\u0000" (a backslash, then text) stays text.
-		if b[i+1] != 'u' {
-			out = append(out, b[i], b[i+1])
-			i++
-			continue
-		}
-		r, ok := hex4(b[i+2:])
-		switch {
-		case !ok:
-			out = append(out, b[i], b[i+1])
-			i++
-		case r == 0, r >= 0xdc00 && r <= 0xdfff:
-			i += 5 // NUL, or a low surrogate without its high half
-		case r >= 0xd800 && r <= 0xdbff:
-			if len(b) >= i+12 && b[i+6] == '\\' && b[i+7] == 'u' {
-				if lo, ok := hex4(b[i+8:]); ok && lo >= 0xdc00 && lo <= 0xdfff {
-					out = append(out, b[i:i+12]...)
-					i += 11
-					continue
-				}
-			}
-			i += 5 // a high surrogate without its low half
-		default:
-			out = append(out, b[i:i+6]...)
-			i += 5
-		}
-	}
-	return out
-}
-
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(b[:4]), 16, 16)
-	return rune(n), err == nil
-}
+// UTF-8, \u0000 and unpaired surrogate escapes (\ud800 or \udc00 alone):
+// knack.CleanJSON drops them, as the decoders drop them from every text
+// they return (docs/mapping.md, rule 14). It only removes bytes, so a
+// result as long as its input is the input (apply.go relies on that).
+func mirrorSafe(b []byte) []byte { return knack.CleanJSON(b) }

@@ -116,8 +116,15 @@ func (b *builder) deleted(id string) {
 
 func (b *builder) issues(list []vespa.Issue) {
 	for _, is := range list {
-		b.batch.Issues = append(b.batch.Issues, store.Issue{RecordID: is.RecordID, Rule: is.Rule, Field: is.Field, Value: shorten(is.Value), Detail: is.Detail})
+		b.issue(is)
 	}
+}
+
+// issue stages one data issue of the batch's object (stg_issues,
+// store/sql/common_stage.sql).
+func (b *builder) issue(is vespa.Issue) {
+	b.row("stg_issues", []string{"record_id", "rule", "field", "value", "detail"},
+		is.RecordID, is.Rule, is.Field, shorten(is.Value), is.Detail)
 }
 
 // issueValueLimit is as much of an offending value as an issue keeps: enough
@@ -139,8 +146,8 @@ func (b *builder) fit(recordID, column, v string, limit int) string {
 		return v
 	}
 	cut := []rune(v)
-	b.batch.Issues = append(b.batch.Issues, store.Issue{
-		RecordID: recordID, Rule: vespa.RuleTooLong, Field: column, Value: shorten(v),
+	b.issue(vespa.Issue{
+		Object: b.batch.Object, RecordID: recordID, Rule: vespa.RuleTooLong, Field: column, Value: v,
 		Detail: fmt.Sprintf("%d characters cut to the column's %d", len(cut), limit),
 	})
 	return string(cut[:limit])

@@ -1,6 +1,6 @@
 package syncer_test
 
-// An independent reading of a generated dataset: what DOMAIN.md says the
+// An independent reading of a generated dataset: what docs/mapping.md says the
 // target tables must hold, computed from the records with this file's own
 // small decoders (not the vespa package), so that a sweep's row counts are
 // checked against something other than the code under test.
@@ -16,13 +16,13 @@ import (
 	"time"
 
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 	"knacksync/internal/vespa"
 )
 
 // oracleCounts returns the expected row count of every target table after
 // one sweep of ds into an empty database, records first seen at firstSeen.
-func oracleCounts(ds *knacktest.Dataset, firstSeen time.Time) map[string]int {
+func oracleCounts(ds *knacksim.Dataset, firstSeen time.Time) map[string]int {
 	o := newOracle(ds, firstSeen)
 	return map[string]int{
 		"establishments":     len(ds.Records[vespa.Establishments.Object]),
@@ -49,7 +49,7 @@ type oStudent struct {
 }
 
 type oracle struct {
-	ds        *knacktest.Dataset
+	ds        *knacksim.Dataset
 	firstSeen time.Time
 	schools   map[string]oSchool
 	students  map[string]oStudent // "email|year" → winner
@@ -63,7 +63,7 @@ type oracle struct {
 	rows map[string][]string
 }
 
-func newOracle(ds *knacktest.Dataset, firstSeen time.Time) *oracle {
+func newOracle(ds *knacksim.Dataset, firstSeen time.Time) *oracle {
 	o := &oracle{ds: ds, firstSeen: firstSeen, schools: map[string]oSchool{}, students: map[string]oStudent{}, rows: map[string][]string{}}
 	for _, r := range ds.Records[vespa.Establishments.Object] {
 		au, _ := oBool(r, vespa.Establishments.IsAustralian.Key)
@@ -81,7 +81,7 @@ func newOracle(ds *knacktest.Dataset, firstSeen time.Time) *oracle {
 
 // oracleRows returns the expected rows of students, vespa_scores and
 // question_responses in the shape oracleQueries give.
-func oracleRows(ds *knacktest.Dataset, firstSeen time.Time) map[string][]string {
+func oracleRows(ds *knacksim.Dataset, firstSeen time.Time) map[string][]string {
 	return newOracle(ds, firstSeen).rows
 }
 
@@ -312,7 +312,7 @@ func (o *oracle) validEmails(object, key string) int {
 	return n
 }
 
-// The decoders: raw value first, then the formatted one (DOMAIN.md §1).
+// The decoders: raw value first, then the formatted one (docs/knack-api.md §4).
 
 func oDecode(b json.RawMessage) any {
 	if len(b) == 0 {

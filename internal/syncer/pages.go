@@ -38,21 +38,18 @@ func (s *Syncer) listPages(ctx context.Context, runID int64, o object, first int
 		g.Go(func() error {
 			for j := range jobs {
 				next := wm.ifDone(j.page.Number)
-				err := s.retryTx(gctx, func(tx pgx.Tx) error {
-					a, err := s.applyFetched(gctx, tx, runID, o, j.page.Records, nil, j.page.Requested)
-					if err != nil {
-						return err
-					}
-					return s.store.RecordPage(gctx, tx, store.PageDone{
-						RunID: runID, Object: o.key, NextPage: next, Pages: 1, Requests: j.requests,
-						Seen: a.Seen, Changed: a.Changed, Result: a.Result, Now: s.now(),
-					})
-				})
-				if err != nil {
+				page := store.PageDone{NextPage: next, Pages: 1, Requests: j.requests}
+				if _, err := s.fetchedStep(runID, o, j.page.Records, nil, j.page.Requested, page).run(gctx, s); err != nil {
 					return fmt.Errorf("page %d: %w", j.page.Number, err)
 				}
 				wm.commit(j.page.Number)
-				s.pageStats(gctx, runID)
+				// The tables this object fills grow faster than
+				// autovacuum analyzes them.
+				s.analyzeStale(gctx)
+				if !repairing(gctx) {
+					// A full sweep ends with a full recompute instead.
+					s.pageStats(gctx, runID)
+				}
 				if progress != nil {
 					mu.Lock()
 					seen += len(j.page.Records)

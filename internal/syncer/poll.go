@@ -32,7 +32,7 @@ func (s *Syncer) Poll(ctx context.Context, objectKey, field string, margin time.
 		return total, s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.SetPollCursor(ctx, tx, o.key, start) })
 	}
 	since := cursor.Add(-margin).UTC().Format("01/02/2006 15:04")
-	// "On or after" is "is" or "is after" in Knack's filters (KNACK_API.md §3.5).
+	// "On or after" is "is" or "is after" in Knack's filters (docs/knack-api.md §3.3).
 	filter := knack.Or(
 		knack.Rule{Field: field, Operator: knack.OpIs, Value: since},
 		knack.Rule{Field: field, Operator: knack.OpIsAfter, Value: since},
@@ -42,15 +42,9 @@ func (s *Syncer) Poll(ctx context.Context, objectKey, field string, margin time.
 		return total, err
 	}
 	err = s.knack.List(ctx, o.key, knack.ListOptions{Filters: filter}, func(page knack.Page) error {
-		return s.retryTx(ctx, func(tx pgx.Tx) error {
-			a, err := s.applyFetched(ctx, tx, runID, o, page.Records, nil, page.Requested)
-			if err != nil {
-				return err
-			}
-			total.add(a)
-			return s.store.RecordPage(ctx, tx, store.PageDone{RunID: runID, Object: o.key, Pages: 1, Requests: 1,
-				Seen: a.Seen, Changed: a.Changed, Result: a.Result, Now: s.now()})
-		})
+		a, err := s.fetchedStep(runID, o, page.Records, nil, page.Requested, store.PageDone{Pages: 1, Requests: 1}).run(ctx, s)
+		total.add(a)
+		return err
 	})
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.SetPollCursor(ctx, tx, o.key, start) })

@@ -20,8 +20,8 @@ import (
 	"knacksync/internal/syncer"
 )
 
-// TestSweepAborted: a sweep that does not finish deletes nothing (DESIGN.md:
-// a crash in the middle of a sweep loses nothing and deletes nothing), and
+// TestSweepAborted: a sweep that does not finish deletes nothing
+// (docs/architecture.md, "Resumable": a crash in the middle of a sweep loses nothing and deletes nothing), and
 // the next one does the work.
 func TestSweepAborted(t *testing.T) {
 	t.Parallel()

@@ -1,7 +1,7 @@
 package syncer_test
 
-// DOMAIN.md's rules through the whole pipeline, with crafted records put
-// into the simulator in the API's own shapes (knacktest.Render).
+// The rules of docs/mapping.md through the whole pipeline, with crafted
+// records put into the simulator in the API's own shapes (knacksim.Render).
 
 import (
 	"slices"
@@ -56,11 +56,12 @@ func questionnaire(email, result, date string) map[string]any {
 	return map[string]any{"field_2732": email, "field_792": result, "field_856": date}
 }
 
-// keepAndRefresh plays hard case 2 (LEGACY_SYNC_ANALYSIS.md §8): a student
-// completes 2024/2025 (three cycles, answers and comments); then the same
-// object_10 and object_29 records are refreshed into 2025/2026: field_146
-// back to 1, a new cycle 1, and last year's cycles 2 and 3 still in their
-// fields. It returns the records and last year's rows after the refresh.
+// keepAndRefresh plays case 2 of docs/mapping.md, "Cases the old nightly
+// script got wrong": a student completes 2024/2025 (three cycles, answers
+// and comments); then the same object_10 and object_29 records are
+// refreshed into 2025/2026: field_146 back to 1, a new cycle 1, and last
+// year's cycles 2 and 3 still in their fields. It returns the records and
+// last year's rows after the refresh.
 func keepAndRefresh(t *testing.T, b *testBundle) (r10, r29 string, lastYear studentData) {
 	t.Helper()
 	b.put(t, "object_2", "5e0000000000000000000001", map[string]any{"field_44": "Rollover Academy", "field_2209": "Active", "field_63": "COACHING PORTAL"})

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"knacksync/internal/knack"
+	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/vespa"
 )
@@ -325,15 +325,12 @@ func TestRepair(t *testing.T) {
 	}
 
 	// A hint pass skips unchanged records: no repair there.
-	var recs []knack.Record
+	var hints []store.Hint
 	for _, r := range b.sim.Records("object_10") {
-		rec, err := b.client.Get(t.Context(), "object_10", r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, rec)
+		hints = append(hints, store.Hint{Object: "object_10", RecordID: r.ID, Event: "update"})
 	}
-	if _, err := b.syncer.ApplyFetched(t.Context(), 0, "object_10", recs, nil); err != nil {
+	b.hint(t, hints...)
+	if _, err := b.syncer.ProcessHints(t.Context(), "object_10"); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, b.pool, `SELECT count(*) FROM public.vespa_scores WHERE student_email = 'Drift@School.example' AND vision = 1`); n != 1 {

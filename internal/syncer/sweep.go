@@ -10,12 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"knacksync/internal/pglock"
 	"knacksync/internal/store"
 )
-
-// sweepLock is the advisory lock a sweep holds: one sweep at a time across
-// processes and instances ("sweep" in ASCII).
-const sweepLock int64 = 0x7377656570
 
 // Progress is reported after every page of a sweep.
 type Progress struct {
@@ -57,14 +54,15 @@ func (s *Syncer) Sweep(ctx context.Context, opts SweepOptions) (*store.Run, erro
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	defer conn.Release()
-	var locked bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sweepLock).Scan(&locked); err != nil {
-		return nil, fmt.Errorf("sweep: lock: %w", err)
+	// The sweep lock: one sweep at a time across processes and instances.
+	locked, err := pglock.TryLock(ctx, conn, pglock.Sweep)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	if !locked {
 		return nil, ErrSweepRunning
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", sweepLock)
+	defer func() { _ = pglock.Unlock(context.WithoutCancel(ctx), conn, pglock.Sweep) }()
 
 	run, err := s.store.UnfinishedSweep(ctx)
 	if err != nil {
@@ -121,6 +119,7 @@ func (s *Syncer) Sweep(ctx context.Context, opts SweepOptions) (*store.Run, erro
 		}
 	}
 	if sweepErr == nil {
+		s.analyzeStale(ctx)
 		if sweepErr = s.recomputeStats(ctx, run.ID, full); sweepErr != nil {
 			status, errText = store.StatusFailed, sweepErr.Error()
 		}
@@ -144,6 +143,8 @@ func (s *Syncer) sweepObject(ctx context.Context, run *store.Run, p store.Object
 		_ = s.store.ObjectDone(context.WithoutCancel(ctx), run.ID, o.key, "failed", err.Error(), s.since(start), 0, nil)
 		return err
 	}
+	// The objects before this one wrote the rows its pages look up.
+	s.analyzeStale(ctx)
 	lctx := ctx
 	if run.FullSweep {
 		// The nightly full sweep projects every mirrored record again and
@@ -233,18 +234,7 @@ func (s *Syncer) deleteConfirmed(ctx context.Context, runID int64, o object, ids
 	if err != nil {
 		return Applied{}, err
 	}
-	var a Applied
-	err = s.retryTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if a, err = s.applyFetched(ctx, tx, runID, o, alive, gone, fetched); err != nil {
-			return err
-		}
-		return s.store.RecordPage(ctx, tx, store.PageDone{
-			RunID: runID, Object: o.key, Requests: len(ids), Seen: a.Seen, Changed: a.Changed, Deleted: a.Deleted,
-			Result: a.Result, Now: s.now(),
-		})
-	})
-	return a, err
+	return s.fetchedStep(runID, o, alive, gone, fetched, store.PageDone{Requests: len(ids)}).run(ctx, s)
 }
 
 // ConfirmDeletes applies the deletions sweeps held, after an operator looked
@@ -284,20 +274,9 @@ func (s *Syncer) ConfirmDeletes(ctx context.Context) (Applied, error) {
 			_, _ = s.closeRun(ctx, runID, store.StatusFailed, err.Error())
 			return total, err
 		}
-		var a Applied
-		err = s.retryTx(ctx, func(tx pgx.Tx) error {
-			var err error
-			if a, err = s.applyFetched(ctx, tx, runID, o, alive, gone, fetched); err != nil {
-				return err
-			}
-			if err := s.store.RecordPage(ctx, tx, store.PageDone{
-				RunID: runID, Object: o.key, Requests: len(ids), Seen: a.Seen, Changed: a.Changed, Deleted: a.Deleted,
-				Result: a.Result, Now: s.now(),
-			}); err != nil {
-				return err
-			}
-			return s.store.DeletionsApplied(ctx, tx, h.ID, s.now())
-		})
+		st := s.fetchedStep(runID, o, alive, gone, fetched, store.PageDone{Requests: len(ids)})
+		st.then = func(ctx context.Context, tx pgx.Tx) error { return s.store.DeletionsApplied(ctx, tx, h.ID, s.now()) }
+		a, err := st.run(ctx, s)
 		if err != nil {
 			_, _ = s.closeRun(ctx, runID, store.StatusFailed, err.Error())
 			return total, err
@@ -310,4 +289,22 @@ func (s *Syncer) ConfirmDeletes(ctx context.Context) (Applied, error) {
 	}
 	_, err = s.closeRun(ctx, runID, store.StatusSucceeded, "")
 	return total, err
+}
+
+// analyzeStale refreshes the planner's statistics of tables a sweep has
+// filled (a first sweep writes a million rows into empty tables). A failure
+// only costs speed: it is logged, and the sweep goes on.
+func (s *Syncer) analyzeStale(ctx context.Context) {
+	if !s.analyzing.CompareAndSwap(false, true) {
+		return
+	}
+	defer s.analyzing.Store(false)
+	tables, err := s.store.AnalyzeStale(ctx)
+	if err != nil {
+		s.logger.WarnContext(ctx, "analyze", slog.String("error", err.Error()))
+		return
+	}
+	if len(tables) > 0 {
+		s.logger.DebugContext(ctx, "statistics refreshed", slog.Any("tables", tables))
+	}
 }

@@ -18,8 +18,8 @@ import (
 
 	"knacksync/internal/dbmigrate"
 	"knacksync/internal/dbtest"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/vespa"
@@ -27,7 +27,7 @@ import (
 
 // TestSweepTinyLandsExactly: one sweep of the tiny dataset writes exactly
 // what an independent reading of the records says (oracle_test.go), every
-// dirty case of the manifest lands as DOMAIN.md says, and every data issue
+// dirty case of the manifest lands as docs/mapping.md says, and every data issue
 // is one the manifest planted.
 func TestSweepTinyLandsExactly(t *testing.T) {
 	t.Parallel()
@@ -63,8 +63,9 @@ func TestSweepTinyLandsExactly(t *testing.T) {
 	}
 }
 
-// checkSyncLog: the run wrote the dashboard's sync_logs row (DOMAIN.md §5).
-func checkSyncLog(t *testing.T, pool *pgxpool.Pool, run *store.Run, ds *knacktest.Dataset) {
+// checkSyncLog: the run wrote the dashboard's sync_logs row (docs/mapping.md,
+// "After each run").
+func checkSyncLog(t *testing.T, pool *pgxpool.Pool, run *store.Run, ds *knacksim.Dataset) {
 	t.Helper()
 	records := 0
 	for _, recs := range ds.Records {
@@ -85,7 +86,8 @@ func checkSyncLog(t *testing.T, pool *pgxpool.Pool, run *store.Run, ds *knacktes
 }
 
 // TestSweepTwiceWritesNothing: the same sweep a second time writes no row
-// of the target tables (DESIGN.md: 0 rows updated, 0 dead tuples), by the
+// of the target tables (docs/architecture.md, "Idempotent": 0 rows updated,
+// 0 dead tuples), by the
 // run's own counts, by every row's xmin, and by Postgres's statistics.
 func TestSweepTwiceWritesNothing(t *testing.T) {
 	t.Parallel()

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"knacksync/internal/knack"
@@ -47,6 +48,8 @@ type Syncer struct {
 	logger *slog.Logger
 	now    func() time.Time
 	cfg    Config
+	// analyzing: an analyzeStale is running (one at a time is enough).
+	analyzing atomic.Bool
 }
 
 // New returns a Syncer.

@@ -7,7 +7,7 @@ import (
 )
 
 // AcademicYear is the label "YYYY/YYYY" of the academic year that a civil
-// date falls in for an establishment (DOMAIN.md rule 3). UK rule: a date on
+// date falls in for an establishment (docs/mapping.md, rule 3). UK rule: a date on
 // or after 1 August of year Y belongs to Y/Y+1, an earlier one to Y-1/Y. The
 // Australian rule, the calendar year Y/Y, applies only when the establishment
 // is Australian and use_standard_year is explicitly false; an empty

@@ -20,7 +20,7 @@ func q(id, c1, c2, c3 string) Question {
 	return Question{ID: id, Cycles: [3]Field{number(c1), number(c2), number(c3)}}
 }
 
-// Questionnaires is the live app's object_29 (DOMAIN.md §6). The ids follow
+// Questionnaires is the live app's object_29 (docs/mapping.md, "Field map"). The ids follow
 // no pattern: keep the table as data.
 var Questionnaires = QuestionnaireFields{
 	Object:         "object_29",

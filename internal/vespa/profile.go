@@ -13,7 +13,7 @@ import (
 )
 
 // ProjectProfile maps an object_112 record to its academic profile and
-// subjects (DOMAIN.md rules 4, 12, 13, 14).
+// subjects (docs/mapping.md, rules 4, 12, 13, 14).
 //
 //   - The email is that of the object_3 account in field_3064 (as Knack
 //     gives it, trimmed: rule 1), looked up in

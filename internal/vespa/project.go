@@ -6,7 +6,7 @@ package vespa
 // identity, e.g. an invalid email); its issues say why. A record that is
 // taken but produces no cycle, answer, comment or subject still returns
 // ok=true with empty lists, so that the store can delete the rows it owned
-// before (DOMAIN.md rule 11).
+// before (docs/mapping.md, rule 11).
 
 import (
 	"errors"

@@ -10,7 +10,7 @@ import (
 )
 
 // ProjectQuestionnaire maps an object_29 record to its answers and the keys
-// that link them to a student (DOMAIN.md rules 3, 4, 8, 9).
+// that link them to a student (docs/mapping.md, rules 3, 4, 8, 9).
 //
 //   - Email is field_2732 as given, trimmed; "" when empty (the store
 //     compares it case-insensitively). An invalid email is

@@ -20,7 +20,7 @@ const (
 const Cycles = 3
 
 // ProjectResult maps an object_10 record (VESPA results) to a student, its
-// per-cycle scores and comments (DOMAIN.md rules 1–7, 10, 12, 14).
+// per-cycle scores and comments (docs/mapping.md, rules 1–7, 10, 12, 14).
 //
 //   - Without a valid email the record gives no rows (ok=false) and one
 //     RuleEmail issue: a student cannot exist without identity. The email

@@ -10,7 +10,7 @@ import "time"
 // them, trimmed (rule 1; staff admins lower-cased); the store compares them
 // case-insensitively.
 
-// Issue is one data issue (DOMAIN.md rule 12): a record that could not be
+// Issue is one data issue (docs/mapping.md, rule 12): a record that could not be
 // taken as it is. Value is the offending value as received (emails inside it
 // are masked by whatever shows it outside the database).
 type Issue struct {

@@ -9,7 +9,7 @@ import (
 // valid email the record gives no row (ok=false) and a RuleEmail issue. An
 // establishment that is not in ctx.Establishments is reported and left ""
 // (establishment_id NULL); an empty one is not reported, since about half
-// of the staff admins have none (LEGACY_SYNC_ANALYSIS.md §6 #25).
+// of the staff admins have none (docs/mapping.md, "Field map").
 func ProjectStaff(rec knack.Record, ctx Context) (StaffRow, []Issue, bool) {
 	f := Staff
 	is := newIssues(f.Object, rec)

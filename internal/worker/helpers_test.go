@@ -18,8 +18,9 @@ import (
 	"knacksync/internal/dbmigrate"
 	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
-	"knacksync/internal/knack/knacktest"
-	"knacksync/internal/knack/knacktest/vespagen"
+	"knacksync/internal/knacksim"
+	"knacksync/internal/knacksim/vespagen"
+	"knacksync/internal/pglock"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/vespa"
@@ -59,14 +60,14 @@ var tiny = sync.OnceValues(func() (tinyData, error) {
 })
 
 type tinyData struct {
-	ds    *knacktest.Dataset
+	ds    *knacksim.Dataset
 	dirty *vespagen.Dirty
 }
 
 type testBundle struct {
 	pool   *pgxpool.Pool
 	store  *store.Store
-	sim    *knacktest.Server
+	sim    *knacksim.Server
 	client *knack.Client
 	syncer *syncer.Syncer
 	clock  *clock
@@ -75,9 +76,9 @@ type testBundle struct {
 }
 
 type options struct {
-	dataset    *knacktest.Dataset // nil: the tiny dataset
-	apiKey     string             // the client's key, when not the simulator's
-	maxRetries int                // the client's retries (0: default; -1: none)
+	dataset    *knacksim.Dataset // nil: the tiny dataset
+	apiKey     string            // the client's key, when not the simulator's
+	maxRetries int               // the client's retries (0: default; -1: none)
 	// wrap, when set, wraps the client the syncer uses.
 	wrap func(*knack.Client) syncer.Knack
 }
@@ -100,7 +101,7 @@ func setup(t *testing.T, opts options) *testBundle {
 	// test transaction at once.
 	pool := dbtest.Connect(t, dbtest.URL(t)+"&pool_max_conns=12")
 	clk := &clock{t: epoch}
-	sim := knacktest.Start(t, knacktest.Options{Dataset: ds, RatePerSecond: -1, Seed: 7, Now: clk.Now})
+	sim := knacksim.Start(t, knacksim.Options{Dataset: ds, RatePerSecond: -1, Seed: 7, Now: clk.Now})
 	key := sim.APIKey()
 	if opts.apiKey != "" {
 		key = opts.apiKey
@@ -211,13 +212,13 @@ func (b *testBundle) set(t *testing.T, object, id string, fields map[string]any)
 		t.Fatalf("no %s/%s in the simulator", object, id)
 	}
 	schema := b.sim.Schema()
-	i := slices.IndexFunc(schema.Objects, func(o knacktest.Object) bool { return o.Key == object })
+	i := slices.IndexFunc(schema.Objects, func(o knacksim.Object) bool { return o.Key == object })
 	for key, v := range fields {
-		j := slices.IndexFunc(schema.Objects[i].Fields, func(f knacktest.Field) bool { return f.Key == key })
+		j := slices.IndexFunc(schema.Objects[i].Fields, func(f knacksim.Field) bool { return f.Key == key })
 		if j < 0 {
 			t.Fatalf("%s has no field %s", object, key)
 		}
-		formatted, raw, err := knacktest.Render(schema.Objects[i].Fields[j], v)
+		formatted, raw, err := knacksim.Render(schema.Objects[i].Fields[j], v)
 		if err != nil {
 			t.Fatalf("render %s = %v: %v", key, v, err)
 		}
@@ -258,23 +259,20 @@ func work[T river.JobArgs](t *testing.T, b *testBundle, w river.Worker[T], args 
 	return res, err
 }
 
-// holdLock takes a session advisory lock (by key) on a connection of its
-// own until the test ends, as another process would hold it.
-func holdAdvisoryLock(t *testing.T, pool *pgxpool.Pool, key int64) {
+// holdAdvisoryLock takes the session advisory lock name (internal/pglock)
+// on a connection of its own until the test ends, as another process would
+// hold it.
+func holdAdvisoryLock(t *testing.T, pool *pgxpool.Pool, name string) {
 	t.Helper()
 	conn, err := pool.Acquire(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(conn.Release)
-	if _, err := conn.Exec(t.Context(), "SELECT pg_advisory_lock($1)", key); err != nil {
+	if err := pglock.Lock(t.Context(), conn, name); err != nil {
 		t.Fatal(err)
 	}
 }
-
-// sweepLock is the advisory lock a sweep holds (internal/syncer/sweep.go:
-// "sweep" in ASCII). A test holding it is another process sweeping.
-const sweepLock int64 = 0x7377656570
 
 // jobCount counts River jobs of kind in the service's schema.
 func jobCount(t *testing.T, b *testBundle, kind string) int {

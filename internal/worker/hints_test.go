@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"knacksync/internal/knack"
+	"knacksync/internal/pglock"
 	"knacksync/internal/worker"
 )
 
@@ -200,7 +201,7 @@ func TestHintsWorker(t *testing.T) {
 		b.sweep(t)
 		recs := b.sim.Records(obj)
 		b.hint(t, obj, "update", recs[0].ID, recs[1].ID)
-		holdAdvisoryLock(t, b.pool, sweepLock)
+		holdAdvisoryLock(t, b.pool, pglock.Sweep) // another process sweeping
 
 		res, _ := work(t, b, b.hintsWorker(), worker.HintsArgs{Object: obj})
 		requireEvent(t, res, river.EventKindJobCompleted, "completed")

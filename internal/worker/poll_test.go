@@ -9,7 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"knacksync/internal/knack/knacktest"
+	"knacksync/internal/knacksim"
 	"knacksync/internal/store"
 	"knacksync/internal/worker"
 )
@@ -20,7 +20,7 @@ const modifiedKey = "field_9999"
 
 // withModified is the tiny dataset with object_10 given a date-time
 // "Modified" field (blank on every record until a test stamps it).
-func withModified(t *testing.T) *knacktest.Dataset {
+func withModified(t *testing.T) *knacksim.Dataset {
 	t.Helper()
 	td, err := tiny()
 	if err != nil {
@@ -28,12 +28,12 @@ func withModified(t *testing.T) *knacktest.Dataset {
 	}
 	schema := td.ds.Schema
 	schema.Objects = slices.Clone(schema.Objects)
-	i := slices.IndexFunc(schema.Objects, func(o knacktest.Object) bool { return o.Key == "object_10" })
-	schema.Objects[i].Fields = append(slices.Clone(schema.Objects[i].Fields), knacktest.Field{
+	i := slices.IndexFunc(schema.Objects, func(o knacksim.Object) bool { return o.Key == "object_10" })
+	schema.Objects[i].Fields = append(slices.Clone(schema.Objects[i].Fields), knacksim.Field{
 		Key: modifiedKey, Name: "Modified", Type: "date_time",
 		Format: map[string]any{"date_format": "mm/dd/yyyy", "time_format": "military"},
 	})
-	return &knacktest.Dataset{Schema: schema, Records: td.ds.Records}
+	return &knacksim.Dataset{Schema: schema, Records: td.ds.Records}
 }
 
 // TestPollWorker: the modified-date poll catches changes that send no hint

@@ -42,7 +42,7 @@ func (g *gatedKnack) List(ctx context.Context, object string, opts knack.ListOpt
 	})
 }
 
-// TestHintDuringSweepIsNotLost: DESIGN.md "No update is ever lost". A
+// TestHintDuringSweepIsNotLost: docs/architecture.md, "No lost update". A
 // sweep fetches a page; the record then changes in Knack and its hint is
 // fetched and applied; then the sweep applies the page it fetched before
 // the change. The newer data must win, or the record must be fetched again

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"knacksync/internal/pglock"
 	"knacksync/internal/store"
 )
 
@@ -18,20 +19,12 @@ var (
 	resumeSweepsSQL string
 )
 
-// sweepLock is the advisory lock a sweep holds while it runs (the same key
-// as internal/syncer/sweep.go's: "sweep" in ASCII).
-const sweepLock int64 = 0x7377656570
-
-// ownerPrefix names the lock each River client holds for its life:
-// ownerPrefix + client ID.
-const ownerPrefix = "river-client:"
-
 // HoldOwnerLock takes the lock that says client's process is alive, for
 // ResumeDeadSweeps to tell a running sweep job from one whose process
 // died. Take it before client.Start and release it after client.Stop; it
 // dies with the process (its connection closes).
 func HoldOwnerLock(ctx context.Context, locker Locker, client *river.Client[pgx.Tx]) (release func(), err error) {
-	release, ok, err := locker.TryLock(ctx, ownerPrefix+client.ID())
+	release, ok, err := locker.TryLock(ctx, pglock.RiverClientPrefix+client.ID())
 	if err != nil {
 		return nil, fmt.Errorf("owner lock: %w", err)
 	}
@@ -64,13 +57,13 @@ func ResumeDeadSweeps(ctx context.Context, st *store.Store) ([]int64, error) {
 		if err != nil || len(running) == 0 {
 			return err
 		}
-		free := false
-		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", sweepLock).Scan(&free); err != nil || !free {
+		free, err := pglock.TryXactLock(ctx, tx, pglock.Sweep)
+		if err != nil || !free {
 			return err
 		}
 		var dead []int64
 		for _, j := range running {
-			if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", ownerPrefix+j.owner).Scan(&free); err != nil {
+			if free, err = pglock.TryXactLock(ctx, tx, pglock.RiverClientPrefix+j.owner); err != nil {
 				return err
 			}
 			if free {

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"knacksync/internal/dbmigrate"
+	"knacksync/internal/pglock"
 	"knacksync/internal/store"
 	"knacksync/internal/worker"
 )
@@ -216,7 +217,7 @@ func TestDeadSweepResumes(t *testing.T) {
 	t.Run("a running sweep's job is left alone", func(t *testing.T) {
 		t.Parallel()
 		b := dbOnly(t)
-		holdAdvisoryLock(t, b.pool, sweepLock)
+		holdAdvisoryLock(t, b.pool, pglock.Sweep) // another process sweeping
 		id := orphan(t, b, "killed-client")
 		ids, err := worker.ResumeDeadSweeps(t.Context(), b.store)
 		if err != nil {

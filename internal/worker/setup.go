@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/robfig/cron/v3"
 
+	"knacksync/internal/pglock"
 	"knacksync/internal/store"
 )
 
@@ -183,7 +184,7 @@ func enqueueHints(ctx context.Context, tx pgx.Tx, client *river.Client[pgx.Tx], 
 	}
 	slices.Sort(missing)
 	for _, object := range missing {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('hints-enqueue:' || $1, 0))", object); err != nil {
+		if err := pglock.XactLock(ctx, tx, pglock.HintsEnqueuePrefix+object); err != nil {
 			return fmt.Errorf("enqueue hints: %w", err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"knacksync/internal/knack"
+	"knacksync/internal/pglock"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 	"knacksync/internal/worker"
@@ -56,7 +57,7 @@ func TestSweepWorker(t *testing.T) {
 	t.Run("sweep running elsewhere snoozes", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, options{})
-		holdAdvisoryLock(t, b.pool, sweepLock)
+		holdAdvisoryLock(t, b.pool, pglock.Sweep) // another process sweeping
 		obs := &recordingObserver{}
 		res, _ := work(t, b, b.sweepWorker(obs), worker.SweepArgs{Reason: "nightly"})
 		requireEvent(t, res, river.EventKindJobSnoozed, snoozed...)

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"knacksync/internal/knack"
+	"knacksync/internal/pglock"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
 )
@@ -56,7 +57,7 @@ func (w *HintsWorker) NextRetry(job *river.Job[HintsArgs]) time.Time {
 // Work takes the object's hints until none is left. Passes for one object
 // never run side by side: an older fetch must not land after a newer one.
 func (w *HintsWorker) Work(ctx context.Context, job *river.Job[HintsArgs]) error {
-	release, ok, err := w.Locker.TryLock(ctx, "hints:"+job.Args.Object)
+	release, ok, err := w.Locker.TryLock(ctx, pglock.HintsPrefix+job.Args.Object)
 	if err != nil {
 		return err
 	}

@@ -9,19 +9,28 @@
 -- Serialise batches that touch the same keys: create the key rows, then lock
 -- them in key order (the same order in every batch, so no deadlock). Every
 -- later statement sees what a batch that held a key committed.
+-- Temporary tables get statistics only from an ANALYZE (autovacuum never
+-- sees them), and the tables below get indexes on the columns later
+-- statements join on: without them the planner guesses sizes and, when a
+-- guess is one row, probes a whole temporary table per row of another (n²
+-- per page; seen on a first sweep, whose claims grow faster than their
+-- statistics).
+ANALYZE stg_claims;
 CREATE TEMP TABLE batch_keys ON COMMIT DROP AS
 SELECT claim FROM stg_claims
 UNION
 SELECT c.claim FROM knacksync.claims c JOIN stg_batch b ON b.record_id = c.record_id AND b.replace
 WHERE c.object = @object;
+CREATE UNIQUE INDEX ON batch_keys (claim);
+ANALYZE batch_keys;
 INSERT INTO knacksync.claim_keys (object, claim)
 SELECT @object, claim FROM batch_keys ORDER BY claim
 ON CONFLICT DO NOTHING;
 SELECT count(*) FROM (
-    SELECT 1 FROM knacksync.claim_keys k
-    WHERE k.object = @object AND k.claim IN (SELECT claim FROM batch_keys)
+    SELECT 1 FROM batch_keys b
+    JOIN knacksync.claim_keys k ON k.object = @object AND k.claim = b.claim
     ORDER BY k.claim
-    FOR UPDATE
+    FOR UPDATE OF k
 ) locked;
 
 -- name: claims_old
@@ -30,6 +39,9 @@ SELECT c.record_id, c.claim, c.held, c.rank_date
 FROM knacksync.claims c
 JOIN stg_batch b ON b.record_id = c.record_id AND b.replace
 WHERE c.object = @object;
+CREATE INDEX ON old_claims (claim);
+CREATE INDEX ON old_claims (record_id);
+ANALYZE old_claims;
 
 -- name: claims_release
 -- The claims a batch record no longer makes.
@@ -57,6 +69,8 @@ CREATE TEMP TABLE fresh_keys ON COMMIT DROP AS
 SELECT s.claim FROM stg_claims s JOIN stg_batch b ON b.record_id = s.record_id WHERE NOT b.repair
 UNION
 SELECT o.claim FROM old_claims o JOIN stg_batch b ON b.record_id = o.record_id WHERE NOT b.repair;
+CREATE INDEX ON fresh_keys (claim);
+ANALYZE fresh_keys;
 CREATE TEMP TABLE winners ON COMMIT DROP AS
 WITH ranked AS (
     SELECT DISTINCT ON (c.claim) c.claim, c.record_id, c.held
@@ -74,6 +88,9 @@ FROM ranked r
 LEFT JOIN (SELECT DISTINCT record_id, claim FROM stg_claims) s ON s.record_id = r.record_id AND s.claim = r.claim
 LEFT JOIN stg_batch b ON b.record_id = r.record_id
 LEFT JOIN (SELECT DISTINCT claim FROM fresh_keys) f ON f.claim = r.claim;
+CREATE INDEX ON winners (claim);
+CREATE INDEX ON winners (record_id);
+ANALYZE winners;
 
 -- name: claims_orphans
 -- Keys a batch record held and nobody claims any more. Their rows are deleted

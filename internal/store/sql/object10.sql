@@ -66,6 +66,10 @@ SELECT w.claim, w.record_id, w.repair, s.id AS student_id
 FROM winners w
 JOIN public.students s ON lower(s.email) = split_part(w.claim, '|', 2) AND s.academic_year = split_part(w.claim, '|', 1)
 WHERE w.in_batch AND w.history;
+-- Later statements probe it per row (NOT EXISTS): an index keeps that a
+-- lookup whatever size the planner guesses.
+CREATE INDEX ON locked (claim);
+ANALYZE locked;
 INSERT INTO stg_issues (record_id, rule, field, value, detail)
 SELECT DISTINCT l.record_id, 'history_locked', st.academic_year, '',
        'Knack differs from the rows of ' || st.academic_year ||
@@ -114,17 +118,20 @@ WITH src AS (
     LEFT JOIN public.establishments e ON e.knack_id = nullif(st.establishment_knack_id, '')
     WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.claim = w.claim)
 ), target AS (
-    SELECT DISTINCT ON (src.record_id) src.record_id, s.id
+    -- Every src row with its target row's id (NULL: none yet). Later
+    -- steps read this one CTE: joining two CTEs back together is planned
+    -- blind (no statistics) as a nested loop, n² for a page.
+    SELECT DISTINCT ON (src.record_id) src.*, s.id
     FROM src
-    JOIN public.students s ON lower(s.email) = lower(src.email) AND s.academic_year = src.academic_year
+    LEFT JOIN public.students s ON lower(s.email) = lower(src.email) AND s.academic_year = src.academic_year
     ORDER BY src.record_id, (s.email = src.email) DESC, s.created_at, s.id
 ), upd AS (
     UPDATE public.students s SET
         knack_id = src.record_id, email = src.email, name = nullif(src.name, ''), establishment_id = src.establishment_id,
         year_group = nullif(src.year_group, ''), course = nullif(src.course, ''), faculty = nullif(src.faculty, ''),
         "group" = nullif(src.grp, ''), gender = nullif(src.gender, ''), updated_at = now()
-    FROM src JOIN target t ON t.record_id = src.record_id
-    WHERE s.id = t.id
+    FROM target src
+    WHERE s.id = src.id
       AND (s.knack_id, s.email, s.name, s.establishment_id, s.year_group, s.course, s.faculty, s."group", s.gender)
           IS DISTINCT FROM
           (src.record_id::varchar, src.email::varchar, nullif(src.name, '')::varchar, src.establishment_id,
@@ -135,8 +142,8 @@ WITH src AS (
     INSERT INTO public.students AS s (knack_id, email, name, establishment_id, year_group, course, faculty, "group", gender, academic_year)
     SELECT record_id, email, nullif(name, ''), establishment_id, nullif(year_group, ''), nullif(course, ''),
            nullif(faculty, ''), nullif(grp, ''), nullif(gender, ''), academic_year
-    FROM src
-    WHERE NOT EXISTS (SELECT 1 FROM target t WHERE t.record_id = src.record_id)
+    FROM target
+    WHERE id IS NULL
     -- Another writer inserting the same e-mail meanwhile: that row is this
     -- person's row.
     ON CONFLICT (email, academic_year) DO UPDATE SET
@@ -164,6 +171,7 @@ JOIN winners w ON w.record_id = st.record_id AND w.claim = st.academic_year || '
 JOIN stg_batch b ON b.record_id = st.record_id
 JOIN public.students s ON s.email = st.email AND s.academic_year = st.academic_year
 WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.claim = w.claim);
+ANALYZE batch_students;
 
 -- name: scores
 -- A repaired record's rows that it does not produce are another writer's:

@@ -59,6 +59,10 @@ FROM winners w
 JOIN public.academic_profiles t
   ON lower(t.student_email) = split_part(w.claim, '|', 2) AND t.academic_year = split_part(w.claim, '|', 1)
 WHERE w.in_batch AND w.history;
+-- Later statements probe it per row (NOT EXISTS): an index keeps that a
+-- lookup whatever size the planner guesses.
+CREATE INDEX ON locked (claim);
+ANALYZE locked;
 INSERT INTO stg_issues (record_id, rule, field, value, detail)
 SELECT DISTINCT l.record_id, 'history_locked', p.academic_year, '',
        'Knack differs from the profile of ' || p.academic_year ||
@@ -108,9 +112,12 @@ WITH src AS (
     LEFT JOIN public.establishments e ON e.knack_id = nullif(p.establishment_knack_id, '')
     WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.claim = w.claim)
 ), target AS (
-    SELECT DISTINCT ON (src.record_id) src.record_id, t.id
+    -- Every src row with its target row's id (NULL: none yet). Later
+    -- steps read this one CTE: joining two CTEs back together is planned
+    -- blind (no statistics) as a nested loop, n² for a page.
+    SELECT DISTINCT ON (src.record_id) src.*, t.id
     FROM src
-    JOIN public.academic_profiles t ON lower(t.student_email) = lower(src.email) AND t.academic_year = src.academic_year
+    LEFT JOIN public.academic_profiles t ON lower(t.student_email) = lower(src.email) AND t.academic_year = src.academic_year
     ORDER BY src.record_id, (t.student_email = src.email) DESC, t.created_at, t.id
 ), upd AS (
     UPDATE public.academic_profiles t SET
@@ -119,8 +126,8 @@ WITH src AS (
         upn = nullif(src.upn, ''), uci = nullif(src.uci, ''), centre_number = nullif(src.centre_number, ''),
         establishment_name = nullif(src.establishment_name, ''), establishment_id = src.establishment_id,
         knack_record_id = src.record_id, updated_at = now()
-    FROM src JOIN target g ON g.record_id = src.record_id
-    WHERE t.id = g.id
+    FROM target src
+    WHERE t.id = src.id
       AND (t.student_email, t.student_name, t.year_group, t.tutor_group, t.attendance, t.prior_attainment, t.upn, t.uci,
            t.centre_number, t.establishment_name, t.establishment_id, t.knack_record_id)
           IS DISTINCT FROM
@@ -135,8 +142,8 @@ WITH src AS (
     SELECT email, nullif(student_name, ''), nullif(year_group, ''), nullif(tutor_group, ''), attendance,
            prior_attainment, nullif(upn, ''), nullif(uci, ''), nullif(centre_number, ''),
            nullif(establishment_name, ''), establishment_id, academic_year, record_id
-    FROM src
-    WHERE NOT EXISTS (SELECT 1 FROM target g WHERE g.record_id = src.record_id)
+    FROM target
+    WHERE id IS NULL
     ON CONFLICT (student_email, academic_year) DO UPDATE SET
         student_name = excluded.student_name, year_group = excluded.year_group, tutor_group = excluded.tutor_group,
         attendance = excluded.attendance, prior_attainment = excluded.prior_attainment, upn = excluded.upn,
@@ -160,6 +167,7 @@ JOIN winners w ON w.record_id = p.record_id AND w.claim = p.academic_year || '|'
 JOIN stg_batch b ON b.record_id = p.record_id
 JOIN public.academic_profiles t ON t.student_email = p.email AND t.academic_year = p.academic_year
 WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.claim = w.claim);
+ANALYZE batch_profiles;
 
 -- name: subjects
 WITH src AS (

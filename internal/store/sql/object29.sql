@@ -16,15 +16,18 @@ CREATE TEMP TABLE stg_questionnaires (
     completion_date date,
     completed_at timestamp
 ) ON COMMIT DROP;
-CREATE TEMP TABLE stg_answers (
+-- A record's answers of one cycle, as one row: question ids sorted by byte
+-- (COLLATE "C") with their values in the same order. A page stages about a
+-- thousand of these instead of ~38,000 answer rows, and a cycle whose
+-- stored answers are the same arrays is left alone without reading its
+-- answers one by one (a full sweep brings every answer again, rule 16).
+CREATE TEMP TABLE stg_answer_sets (
     record_id text NOT NULL,
     cycle int NOT NULL,
-    question_id text NOT NULL,
-    value int NOT NULL
+    question_ids text[] NOT NULL,
+    vals int[] NOT NULL,
+    PRIMARY KEY (record_id, cycle)
 ) ON COMMIT DROP;
--- Every statement below looks answers up by record and cycle; without an
--- index each lookup scans the page's ~30,000 answers.
-CREATE INDEX ON stg_answers (record_id, cycle, question_id);
 
 -- name: claims
 CREATE TEMP TABLE links ON COMMIT DROP AS
@@ -46,6 +49,7 @@ LEFT JOIN LATERAL (
       AND s.academic_year = CASE WHEN e.is_australian AND e.use_standard_year = false THEN q.year_au ELSE q.year_uk END
     ORDER BY s.id LIMIT 1
 ) rs ON true;
+ANALYZE links;
 
 UPDATE stg_batch b SET current_year = l.academic_year
 FROM links l WHERE l.record_id = b.record_id AND l.student_id IS NOT NULL;
@@ -58,14 +62,14 @@ SELECT l.record_id, 'unlinked_answer', '', l.email,
        CASE WHEN q.year_au <> q.year_uk THEN ' (or ' || q.year_au || ')' ELSE '' END ||
        CASE WHEN l.result_knack_id <> '' THEN ', nor through object_10 record ' || l.result_knack_id ELSE '' END
 FROM links l JOIN stg_questionnaires q ON q.record_id = l.record_id
-WHERE l.student_id IS NULL AND EXISTS (SELECT 1 FROM stg_answers a WHERE a.record_id = l.record_id);
+WHERE l.student_id IS NULL AND EXISTS (SELECT 1 FROM stg_answer_sets a WHERE a.record_id = l.record_id);
 
 -- Cycles above the student's current cycle (field_146 of its object_10
 -- record) hold last year's answers after a keep-and-refresh: not taken.
 INSERT INTO stg_claims (record_id, claim, rank_date)
 SELECT DISTINCT l.record_id, l.academic_year || '|' || l.student_id || '|' || a.cycle, l.completed_at
 FROM links l
-JOIN stg_answers a ON a.record_id = l.record_id
+JOIN stg_answer_sets a ON a.record_id = l.record_id
 JOIN public.students s ON s.id = l.student_id
 LEFT JOIN knacksync.claims c10
        ON c10.object = 'object_10' AND c10.held AND c10.claim = s.academic_year || '|' || lower(s.email)
@@ -95,37 +99,49 @@ WHERE w.in_batch AND w.history
   AND EXISTS (SELECT 1 FROM public.question_responses t
               WHERE t.student_id = split_part(w.claim, '|', 2)::uuid AND t.cycle = split_part(w.claim, '|', 3)::int
                 AND t.academic_year = split_part(w.claim, '|', 1));
+-- Later statements probe it per row (NOT EXISTS): an index keeps that a
+-- lookup whatever size the planner guesses.
+CREATE INDEX ON locked (claim);
+ANALYZE locked;
 INSERT INTO stg_issues (record_id, rule, field, value, detail)
 SELECT DISTINCT l.record_id, 'history_locked', l.academic_year, '',
        'Knack differs from the answers of ' || l.academic_year ||
        ', an earlier academic year than the current one (history): not applied'
 FROM locked l
-WHERE NOT l.repair AND EXISTS (
-    (SELECT question_id::text, value FROM stg_answers a WHERE a.record_id = l.record_id AND a.cycle = l.cycle
-     EXCEPT
-     SELECT question_id::text, response_value FROM public.question_responses t
-     WHERE t.student_id = l.student_id AND t.cycle = l.cycle AND t.academic_year = l.academic_year)
-    UNION ALL
-    (SELECT question_id::text, response_value FROM public.question_responses t
-     WHERE t.student_id = l.student_id AND t.cycle = l.cycle AND t.academic_year = l.academic_year
-     EXCEPT
-     SELECT question_id::text, value FROM stg_answers a WHERE a.record_id = l.record_id AND a.cycle = l.cycle));
+JOIN stg_answer_sets a ON a.record_id = l.record_id AND a.cycle = l.cycle
+CROSS JOIN LATERAL (
+    SELECT array_agg(t.question_id::text ORDER BY t.question_id COLLATE "C") AS question_ids,
+           array_agg(t.response_value ORDER BY t.question_id COLLATE "C") AS vals
+    FROM public.question_responses t
+    WHERE t.student_id = l.student_id AND t.cycle = l.cycle AND t.academic_year = l.academic_year
+) cur
+WHERE NOT l.repair AND (a.question_ids, a.vals) IS DISTINCT FROM (cur.question_ids, cur.vals);
 
 -- name: answers
--- A repaired record's answers that it does not produce are another
--- writer's: left alone and counted as unowned (rule 16).
--- The keys written, as a table with indexes: the statement below looks
--- them up per answer (a CTE has neither index nor statistics).
+-- The cycles written whose stored answers differ from the record's. A
+-- repaired record's answers that it does not produce are another writer's:
+-- left alone and counted as unowned (rule 16).
 CREATE TEMP TABLE answer_keys ON COMMIT DROP AS
 SELECT DISTINCT w.record_id, w.repair, split_part(w.claim, '|', 1) AS academic_year,
        split_part(w.claim, '|', 2)::uuid AS student_id, split_part(w.claim, '|', 3)::int AS cycle
 FROM winners w WHERE w.in_batch AND NOT EXISTS (SELECT 1 FROM locked l WHERE l.claim = w.claim);
-CREATE INDEX ON answer_keys (student_id, cycle, academic_year);
-CREATE INDEX ON answer_keys (record_id, cycle);
 ANALYZE answer_keys;
+CREATE TEMP TABLE answer_diff ON COMMIT DROP AS
+SELECT k.*, a.question_ids, a.vals
+FROM answer_keys k
+JOIN stg_answer_sets a ON a.record_id = k.record_id AND a.cycle = k.cycle
+CROSS JOIN LATERAL (
+    SELECT array_agg(t.question_id::text ORDER BY t.question_id COLLATE "C") AS question_ids,
+           array_agg(t.response_value ORDER BY t.question_id COLLATE "C") AS vals
+    FROM public.question_responses t
+    WHERE t.student_id = k.student_id AND t.cycle = k.cycle AND t.academic_year = k.academic_year
+) cur
+WHERE (a.question_ids, a.vals) IS DISTINCT FROM (cur.question_ids, cur.vals);
+CREATE INDEX ON answer_diff (student_id, cycle, academic_year);
+ANALYZE answer_diff;
 WITH src AS (
-    SELECT k.student_id, k.academic_year, a.cycle, a.question_id, a.value
-    FROM stg_answers a JOIN answer_keys k ON k.record_id = a.record_id AND k.cycle = a.cycle
+    SELECT d.student_id, d.academic_year, d.cycle, u.question_id, u.value
+    FROM answer_diff d CROSS JOIN LATERAL unnest(d.question_ids, d.vals) AS u(question_id, value)
 ), w AS (
     INSERT INTO public.question_responses AS t (student_id, cycle, question_id, response_value, academic_year)
     SELECT student_id, cycle, question_id, value, academic_year FROM src
@@ -135,20 +151,20 @@ WITH src AS (
 ), gone AS (
     -- Answers the winning record no longer has for its cycle (rule 11).
     DELETE FROM public.question_responses t
-    USING answer_keys k
-    WHERE t.student_id = k.student_id AND t.cycle = k.cycle AND t.academic_year = k.academic_year AND NOT k.repair
-      AND NOT EXISTS (SELECT 1 FROM stg_answers a
-                      WHERE a.record_id = k.record_id AND a.cycle = t.cycle AND a.question_id = t.question_id)
+    USING answer_diff d
+    WHERE t.student_id = d.student_id AND t.cycle = d.cycle AND t.academic_year = d.academic_year AND NOT d.repair
+      AND NOT t.question_id = ANY (d.question_ids)
     RETURNING 1
 )
 SELECT 'question_responses' AS tbl, count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-       (SELECT count(*) FROM gone), (SELECT count(*) FROM src) - count(*), 0,
-       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM answer_keys k WHERE k.repair AND k.student_id = w.student_id
-                                      AND k.cycle = w.cycle AND k.academic_year = w.academic_year)),
-       (SELECT count(*) FROM public.question_responses t JOIN answer_keys k
-            ON t.student_id = k.student_id AND t.cycle = k.cycle AND t.academic_year = k.academic_year AND k.repair
-        WHERE NOT EXISTS (SELECT 1 FROM stg_answers a
-                          WHERE a.record_id = k.record_id AND a.cycle = t.cycle AND a.question_id = t.question_id)), 0
+       (SELECT count(*) FROM gone),
+       (SELECT coalesce(sum(cardinality(a.question_ids)), 0)
+        FROM answer_keys k JOIN stg_answer_sets a ON a.record_id = k.record_id AND a.cycle = k.cycle) - count(*), 0,
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM answer_diff d WHERE d.repair AND d.student_id = w.student_id
+                                      AND d.cycle = w.cycle AND d.academic_year = w.academic_year)),
+       (SELECT count(*) FROM public.question_responses t JOIN answer_diff d
+            ON t.student_id = d.student_id AND t.cycle = d.cycle AND t.academic_year = d.academic_year AND d.repair
+        WHERE NOT t.question_id = ANY (d.question_ids)), 0
 FROM w;
 
 -- name: unowned

@@ -83,5 +83,7 @@ SELECT id, kind, objects, full_sweep, status, started_at, finished_at, coalesce(
 SELECT table_name, inserted, updated, deleted, unchanged, repaired, unowned FROM knacksync.run_tables WHERE run_id = @run_id ORDER BY table_name;
 
 -- name: last_full_sweep
+-- The schedule's catch-up check (worker.CatchUp); an object's last
+-- successful sync is status.sql's last_success.
 SELECT max(finished_at) FROM knacksync.runs
 WHERE kind = 'sweep' AND full_sweep AND status = 'succeeded';

@@ -1,21 +1,28 @@
 -- The status page's data (GET / and GET /api/status). Read in one
 -- read-only, repeatable-read transaction, so that the figures agree.
 
+-- name: last_success
+-- An object's last successful sync, the one definition (LastSuccess in
+-- status.go): when the newest finished sweep that completed the object
+-- finished (the run's finish: an object's own finish is not recorded). The
+-- sweep itself may have failed on another object; hint passes, polls and
+-- re-projections do not count. The status page and the
+-- knacksync_last_success_timestamp_seconds gauge both read it.
+SELECT ro.object, max(r.finished_at)
+FROM knacksync.runs r
+JOIN knacksync.run_objects ro ON ro.run_id = r.id
+WHERE r.kind = 'sweep' AND r.finished_at IS NOT NULL AND ro.status = 'complete'
+GROUP BY ro.object
+ORDER BY ro.object;
+
 -- name: objects
--- Per object, in the order given: when a sweep last completed it (the
--- run's finish: an object's own finish is not recorded), its live records
--- in the mirror, the last run that touched it and what that run changed,
--- its open data issues, and the Knack requests made for it today (the
--- request ledger: each request counted once, where it was made, failed
--- ones included). Each table is read once for all objects, not once per
--- object: the mirror and the runs (one per hint pass and poll) are long.
-WITH success AS (
-    SELECT ro.object, max(r.finished_at) AS at
-    FROM knacksync.runs r
-    JOIN knacksync.run_objects ro ON ro.run_id = r.id
-    WHERE r.kind = 'sweep' AND r.finished_at IS NOT NULL AND ro.status = 'complete'
-    GROUP BY ro.object
-), today AS (
+-- Per object, in the order given: its live records in the mirror, the last
+-- run that touched it and what that run changed, its open data issues, and
+-- the Knack requests made for it today (the request ledger: each request
+-- counted once, where it was made, failed ones included). Each table is
+-- read once for all objects, not once per object: the mirror and the runs
+-- (one per hint pass and poll) are long. The last success is last_success.
+WITH today AS (
     SELECT object, sum(requests) AS requests
     FROM knacksync.knack_requests
     WHERE day = @day_start::date
@@ -26,14 +33,12 @@ WITH success AS (
     SELECT object, count(*) AS open FROM knacksync.data_issues GROUP BY object
 )
 SELECT o.object,
-       success.at AS last_success,
        coalesce(live.records, 0)::int AS records,
        last.run_id,
        coalesce(last.records_changed, 0) AS last_changes,
        coalesce(issues.open, 0)::int AS open_issues,
        coalesce(today.requests, 0)::int AS requests_today
 FROM unnest(@objects::text[]) WITH ORDINALITY AS o(object, ord)
-LEFT JOIN success ON success.object = o.object
 LEFT JOIN today ON today.object = o.object
 LEFT JOIN live ON live.object = o.object
 LEFT JOIN issues ON issues.object = o.object
@@ -70,15 +75,25 @@ GROUP BY r.id, r.kind, r.objects, r.full_sweep, r.status, r.started_at, r.finish
 ORDER BY r.started_at DESC, r.id DESC;
 
 -- name: held
--- Pending held deletions, without their record ids (a count is enough here).
+-- Pending held deletions, without their record ids (a count is enough
+-- here): the status page's and the e-mail report's (PendingHeld). The
+-- operator applies them with `server sync --confirm-deletes`.
 SELECT id, run_id, object, cardinality(record_ids)::int, object_records, reason, created_at
 FROM knacksync.held_deletions
 WHERE applied_at IS NULL
 ORDER BY id;
 
 -- name: rules
--- Open data issues by rule, for the filter.
-SELECT rule, count(*)::int FROM knacksync.data_issues GROUP BY rule ORDER BY rule;
+-- Open data issues by rule (the status page's filter, the e-mail report:
+-- IssuesByRule), and how many of them were first seen at or after @since
+-- (none when it is NULL). Only counts: an issue's value may be a
+-- student's e-mail.
+SELECT rule,
+       count(*)::int,
+       (count(*) FILTER (WHERE first_seen_at >= @since::timestamptz))::int
+FROM knacksync.data_issues
+GROUP BY rule
+ORDER BY rule;
 
 -- name: issues
 -- The open data issues first seen last, of one rule when @rule is not empty
