@@ -40,7 +40,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 // peak memory is its own (the simulator's data lives in this process).
 func benchSweep(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("bench sweep", e)
-	scaleName := fs.String("scale", string(vespagen.Vespa), "generated data size: tiny, small or vespa")
+	scaleName := fs.String("scale", string(vespagen.Vespa), "generated data size: tiny, small, vespa or vespa2x")
 	rate := fs.Int("rate", 10, "Knack requests per second (simulator limit and client budget)")
 	latency := fs.Duration("latency", 300*time.Millisecond, "simulated Knack latency per request")
 	keep := fs.Bool("keep", false, "keep the bench database afterwards")
@@ -104,6 +104,7 @@ func benchSweep(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "  knack requests   %d (pages: %d)\n", requests, pages(run))
 		fmt.Fprintf(e.stdout, "  api floor        %s (requests / %d per s)\n", floor.Round(10*time.Millisecond), *rate)
 		fmt.Fprintf(e.stdout, "  wall / floor     %.2f\n", m.wall.Seconds()/floor.Seconds())
+		fmt.Fprintf(e.stdout, "  sync cpu         %s (user + system; Postgres's is not counted)\n", m.cpu.Round(10*time.Millisecond))
 		fmt.Fprintf(e.stdout, "  peak rss         %d MB\n", m.maxRSS>>20)
 		fmt.Fprintf(e.stdout, "  rows written     %d\n", written(run))
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -120,7 +121,8 @@ func benchSweep(ctx context.Context, e env, args []string) error {
 
 type measure struct {
 	wall   time.Duration
-	maxRSS int64 // bytes
+	cpu    time.Duration // the sync process's, user and system
+	maxRSS int64         // bytes
 }
 
 // timeSync runs `server sync` as a child process with env added.
@@ -139,6 +141,9 @@ func timeSync(ctx context.Context, env []string) (measure, error) {
 	start := time.Now()
 	err = cmd.Run()
 	m := measure{wall: time.Since(start)}
+	if cmd.ProcessState != nil {
+		m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	if err != nil {
 		return m, fmt.Errorf("server sync: %w\n%s", err, lastLines(stderr.String(), 10))
 	}

@@ -37,7 +37,7 @@ import (
 func benchSoak(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("bench soak", e)
 	minutes := fs.Int("minutes", 10, "how long to run")
-	scaleName := fs.String("scale", string(vespagen.Small), "generated data size: tiny, small or vespa")
+	scaleName := fs.String("scale", string(vespagen.Small), "generated data size: tiny, small, vespa or vespa2x")
 	changesPerSec := fs.Float64("changes", 2, "changes per second made in Knack (each sends a hint through the simulator's hook)")
 	hintsPerSec := fs.Float64("hints", 20, "hints per second sent directly (records chosen at random)")
 	rate := fs.Int("rate", 10, "the service's Knack requests per second")
@@ -136,12 +136,12 @@ func benchSoak(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	hintIDs := map[string][]string{}
-	for _, o := range []string{vespa.Results.Object, vespa.Questionnaires.Object} {
+	for _, o := range []string{vespa.Object10.Object, vespa.Object29.Object} {
 		for _, r := range sim.Records(o) {
 			hintIDs[o] = append(hintIDs[o], r.ID)
 		}
 	}
-	if len(changeIDs) == 0 || len(hintIDs[vespa.Results.Object]) == 0 {
+	if len(changeIDs) == 0 || len(hintIDs[vespa.Object10.Object]) == 0 {
 		return errors.New("bench soak: the generated data has no students")
 	}
 
@@ -321,7 +321,7 @@ func (l *soakLoad) fail(err error) {
 // second. A record changed again before the first change showed is only
 // timed for the later one.
 func (l *soakLoad) makeChanges(ctx context.Context, client *knack.Client, ids []string, perSec float64) {
-	f := vespa.Results
+	f := vespa.Object10
 	rng := rand.New(rand.NewPCG(1, 2))
 	tick := time.NewTicker(time.Duration(float64(time.Second) / perSec))
 	defer tick.Stop()
@@ -357,7 +357,7 @@ func (l *soakLoad) sendHints(ctx context.Context, base, secret string, ids map[s
 	if perSec <= 0 {
 		return
 	}
-	objects := []string{vespa.Results.Object, vespa.Questionnaires.Object}
+	objects := []string{vespa.Object10.Object, vespa.Object29.Object}
 	tr := &http.Transport{MaxIdleConnsPerHost: 4}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}

@@ -24,7 +24,7 @@ import (
 // the whole service (webhook, River, hint pass) running in process.
 func benchStats(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("bench stats", e)
-	scaleName := fs.String("scale", string(vespagen.Vespa), "generated data size: tiny, small or vespa")
+	scaleName := fs.String("scale", string(vespagen.Vespa), "generated data size: tiny, small, vespa or vespa2x")
 	changes := fs.Int("changes", 20, "students changed, for the incremental and the hint → statistics figures")
 	latency := fs.Duration("latency", 100*time.Millisecond, "simulated Knack latency during the hint → statistics part")
 	keep := fs.Bool("keep", false, "keep the bench database afterwards")

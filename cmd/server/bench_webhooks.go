@@ -64,7 +64,7 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 
 	// 1. Hints accepted per second, and their latency.
 	ids := make([]string, 0, 2000)
-	for _, r := range sim.Records(vespa.Results.Object) {
+	for _, r := range sim.Records(vespa.Object10.Object) {
 		ids = append(ids, r.ID)
 	}
 	accepted, lat, failed := loadHints(ctx, base, cfg.WebhookSecret, ids, *clients, *duration)
@@ -93,7 +93,7 @@ func benchWebhooks(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("current-year students to change: %d (%v)", len(current), err)
 	}
 	client := knack.New(knack.Config{BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 10})
-	f := vespa.Results
+	f := vespa.Object10
 	var visible []time.Duration
 	for i := range *changes {
 		id := current[i%len(current)]

@@ -61,7 +61,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	// Pages take 300 ms and Knack allows 10 a second: a sweep lasts long
 	// enough to be killed where the test wants.
 	sim := knacksim.Start(t, knacksim.Options{Dataset: ds, RatePerSecond: 10, Latency: 300 * time.Millisecond})
-	gone := sim.Records(vespa.Results.Object)[:2]
+	gone := sim.Records(vespa.Object10.Object)[:2]
 
 	dbURL := dbtest.URL(t)
 	pool := dbtest.Connect(t, dbURL)
@@ -93,7 +93,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	// Two students deleted in Knack: the next sweep confirms each with a GET
 	// (killed there) before their rows go.
 	for _, r := range gone {
-		sim.Delete(vespa.Results.Object, r.ID)
+		sim.Delete(vespa.Object10.Object, r.ID)
 	}
 	getByID := func() int { return sim.Counts().ByRoute["GET /v1/objects/{object}/records/{id}"] }
 	before := getByID()

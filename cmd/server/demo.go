@@ -25,7 +25,7 @@ import (
 func runDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("demo", e)
 	addr := fs.String("addr", "", "listen address of the service (default 127.0.0.1:$PORT)")
-	scaleName := fs.String("scale", string(vespagen.Small), "generated data size: tiny, small or vespa")
+	scaleName := fs.String("scale", string(vespagen.Small), "generated data size: tiny, small, vespa or vespa2x")
 	activity := fs.Duration("activity", 15*time.Second, "change a record in the simulator this often (0: never)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -97,7 +97,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 func changeRecords(ctx context.Context, sim *knacksim.Server, every time.Duration) {
 	client := knack.New(knack.Config{BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 1})
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	f := vespa.Results
+	f := vespa.Object10
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -26,8 +26,8 @@ func TestHintsCreateUpdateDelete(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, knacksim.Options{}, nil)
 	ctx := context.Background()
-	f := vespa.Results
-	est := s.sim.Records(vespa.Establishments.Object)[0].ID
+	f := vespa.Object10
+	est := s.sim.Records(vespa.Object2.Object)[0].ID
 
 	// Completed today: the current academic year (an earlier one would be
 	// history, which a sync does not change: docs/mapping.md rule 11).
@@ -106,7 +106,7 @@ func knackRequests(sim *knacksim.Server) int {
 func TestHintStormCoalesces(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, knacksim.Options{}, nil)
-	recs := s.sim.Records(vespa.Results.Object)[:10]
+	recs := s.sim.Records(vespa.Object10.Object)[:10]
 	s.waitFor(t, "quiet", 30*time.Second, func() bool { return s.settled(t) })
 	before := knackRequests(s.sim)
 
@@ -116,7 +116,7 @@ func TestHintStormCoalesces(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 50 {
-				if code := postHint(t, s.base, s.secret, vespa.Results.Object, recs[(w*50+i)%10].ID, "update"); code != http.StatusAccepted {
+				if code := postHint(t, s.base, s.secret, vespa.Object10.Object, recs[(w*50+i)%10].ID, "update"); code != http.StatusAccepted {
 					t.Errorf("hint answered %d", code)
 				}
 			}
@@ -136,18 +136,18 @@ func TestHintStormCoalesces(t *testing.T) {
 func TestHintDuringFetchRefetches(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, knacksim.Options{}, nil)
-	rec := s.sim.Records(vespa.Results.Object)[3]
+	rec := s.sim.Records(vespa.Object10.Object)[3]
 	s.waitFor(t, "quiet", 30*time.Second, func() bool { return s.settled(t) })
 
 	s.sim.SetLatency(1500*time.Millisecond, 0)
 	before := s.sim.Counts().ByRoute[getRecordRoute]
-	if code := postHint(t, s.base, s.secret, vespa.Results.Object, rec.ID, "update"); code != http.StatusAccepted {
+	if code := postHint(t, s.base, s.secret, vespa.Object10.Object, rec.ID, "update"); code != http.StatusAccepted {
 		t.Fatalf("hint answered %d", code)
 	}
 	// The worker picks the job up at once (LISTEN/NOTIFY) and waits 1.5 s
 	// for the record: a hint 0.5 s later arrives during that fetch.
 	time.Sleep(500 * time.Millisecond)
-	if code := postHint(t, s.base, s.secret, vespa.Results.Object, rec.ID, "update"); code != http.StatusAccepted {
+	if code := postHint(t, s.base, s.secret, vespa.Object10.Object, rec.ID, "update"); code != http.StatusAccepted {
 		t.Fatalf("hint answered %d", code)
 	}
 	s.waitFor(t, "the hints to settle", 30*time.Second, func() bool { return s.settled(t) })
@@ -162,7 +162,7 @@ func TestDroppedHintsRepairedBySweep(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, knacksim.Options{HookDrop: 0.3, Seed: 3}, map[string]string{"ADMIN_USER": "ops", "ADMIN_PASSWORD": "pw-0123456789"})
 	ctx := context.Background()
-	f := vespa.Results
+	f := vespa.Object10
 	// Records of the current academic year: history does not change.
 	recs := currentResults(t, s.pool)
 	if len(recs) < 20 {

@@ -43,19 +43,19 @@ const (
 // original's would be a duplicate student.
 func plantResult(t *testing.T, s *stack, n int, raw map[string]string) string {
 	t.Helper()
-	base := s.sim.Records(vespa.Results.Object)[0]
+	base := s.sim.Records(vespa.Object10.Object)[0]
 	rec := knack.Record{ID: fmt.Sprintf("%08x%016x", uint32(time.Now().Unix()), uint64(0xbad0000+n)), Fields: map[string]json.RawMessage{}}
 	for k, v := range base.Fields {
 		rec.Fields[k] = v
 	}
-	if _, ok := raw[vespa.Results.Email.Key]; !ok {
+	if _, ok := raw[vespa.Object10.Email.Key]; !ok {
 		t.Fatalf("plantResult: set the email")
 	}
 	for key, js := range raw {
 		rec.Fields[key+"_raw"] = json.RawMessage(js)
 		rec.Fields[key] = json.RawMessage(js)
 	}
-	s.sim.Put(vespa.Results.Object, rec)
+	s.sim.Put(vespa.Object10.Object, rec)
 	return rec.ID
 }
 
@@ -116,7 +116,7 @@ func TestHostileTextEndToEnd(t *testing.T) {
 	const user, password = "ops", "hostile-admin-pw-0123456789"
 	s := startStack(t, knacksim.Options{}, map[string]string{"ADMIN_USER": user, "ADMIN_PASSWORD": password})
 	s.waitFor(t, "quiet", 30*time.Second, func() bool { return s.settled(t) })
-	f := vespa.Results
+	f := vespa.Object10
 	email := func(e string) string { return `{"email":` + strconv.Quote(e) + `}` }
 	name := func(fullJSON string) string { return `{"first":"x","last":"y","full":` + fullJSON + `}` }
 	students := []struct {
@@ -235,7 +235,7 @@ func TestHostileWebhookFlood(t *testing.T) {
 	s.waitFor(t, "quiet", 30*time.Second, func() bool { return s.settled(t) })
 	objects := map[string][]string{}
 	distinct := 0
-	for _, o := range []string{vespa.Results.Object, vespa.Questionnaires.Object} {
+	for _, o := range []string{vespa.Object10.Object, vespa.Object29.Object} {
 		for _, r := range s.sim.Records(o) {
 			objects[o] = append(objects[o], r.ID)
 		}
@@ -284,7 +284,7 @@ func TestHostileWebhookFlood(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w), 42))
-			keys := []string{vespa.Results.Object, vespa.Questionnaires.Object}
+			keys := []string{vespa.Object10.Object, vespa.Object29.Object}
 			for time.Now().Before(end) {
 				object := keys[rng.IntN(len(keys))]
 				ids := objects[object]
@@ -420,14 +420,14 @@ func TestHostileWebhookRateLimit(t *testing.T) {
 	t.Parallel()
 	const rate = 5
 	s := startStack(t, knacksim.Options{}, map[string]string{"WEBHOOK_RATE_LIMIT": strconv.Itoa(rate)})
-	ids := []string{s.sim.Records(vespa.Results.Object)[0].ID}
+	ids := []string{s.sim.Records(vespa.Object10.Object)[0].ID}
 	a := clientFrom(t, "127.0.0.1")
 
 	start := time.Now()
 	ok, limited := 0, 0
 	var retry time.Duration
 	for range 40 {
-		code, h, body := sendHints(t, a, s.base, s.secret, vespa.Results.Object, ids, "update")
+		code, h, body := sendHints(t, a, s.base, s.secret, vespa.Object10.Object, ids, "update")
 		switch code {
 		case http.StatusAccepted:
 			ok++
@@ -447,7 +447,7 @@ func TestHostileWebhookRateLimit(t *testing.T) {
 	}
 
 	// Another source has its own budget.
-	if code, _, body := sendHints(t, clientFrom(t, "127.0.0.2"), s.base, s.secret, vespa.Results.Object, ids, "update"); code != http.StatusAccepted {
+	if code, _, body := sendHints(t, clientFrom(t, "127.0.0.2"), s.base, s.secret, vespa.Object10.Object, ids, "update"); code != http.StatusAccepted {
 		t.Errorf("another source answered %d %s while the first was limited", code, body)
 	}
 	// Made-up forwarding headers do not escape the limit.
@@ -455,7 +455,7 @@ func TestHostileWebhookRateLimit(t *testing.T) {
 	for i := range 10 {
 		ip := fmt.Sprintf("10.9.8.%d", i+1)
 		req, _ := http.NewRequest(http.MethodPost, s.base+"/webhooks/knack",
-			strings.NewReader(fmt.Sprintf(`{"object":%q,"record_id":%q,"event":"update"}`, vespa.Results.Object, ids[0])))
+			strings.NewReader(fmt.Sprintf(`{"object":%q,"record_id":%q,"event":"update"}`, vespa.Object10.Object, ids[0])))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Webhook-Secret", s.secret)
 		req.Header.Set("X-Forwarded-For", ip)
@@ -476,7 +476,7 @@ func TestHostileWebhookRateLimit(t *testing.T) {
 
 	// After Retry-After (the bucket refills) the source is served again.
 	time.Sleep(retry + 200*time.Millisecond)
-	if code, _, body := sendHints(t, a, s.base, s.secret, vespa.Results.Object, ids, "update"); code != http.StatusAccepted {
+	if code, _, body := sendHints(t, a, s.base, s.secret, vespa.Object10.Object, ids, "update"); code != http.StatusAccepted {
 		t.Errorf("after Retry-After %s the source still gets %d %s", retry, code, body)
 	}
 	t.Logf("rate limit %d/s: %d of 40 accepted in %s, %d answered 429 (Retry-After %s)", rate, ok, elapsed.Round(time.Millisecond), limited, retry)

@@ -44,7 +44,7 @@ func TestThreeInstances(t *testing.T) {
 	sim.SetHook(bases[0]+"/webhooks/knack", secret)
 	kn := knack.New(knack.Config{BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 3})
 	t.Cleanup(kn.CloseIdleConnections)
-	f := vespa.Results
+	f := vespa.Object10
 	recs := sim.Records(f.Object)
 	for i := range 12 {
 		if _, err := kn.Update(context.Background(), f.Object, recs[i].ID, map[string]any{f.Group.Key: fmt.Sprintf("moved %d", i)}); err != nil {

@@ -259,7 +259,7 @@ func TestNoLeaksInLogsOrSentry(t *testing.T) {
 		return s.count(t, "SELECT count(*) FROM knacksync.runs WHERE kind = 'sweep' AND status = 'succeeded'") > 0
 	})
 	ctx := context.Background()
-	f := vespa.Results
+	f := vespa.Object10
 	students := sim.Records(f.Object)
 	studentEmail, err := knack.DecodeEmail(students[0], f.Email.Key)
 	if err != nil {

@@ -24,7 +24,7 @@ func runSim(ctx context.Context, e env, args []string) error {
 		defaultAddr = "127.0.0.1:" + port
 	}
 	addr := fs.String("addr", defaultAddr, "listen address (default 127.0.0.1:$PORT, or :8081 without PORT; port 0 picks a free port)")
-	scaleName := fs.String("scale", string(vespagen.Small), "generated data size: tiny, small or vespa")
+	scaleName := fs.String("scale", string(vespagen.Small), "generated data size: tiny, small, vespa or vespa2x")
 	seed := fs.Int64("seed", 1, "seed of the generated data and of the injected faults")
 	dataDir := fs.String("data", "", "load records from this directory (object_N.json, optional schema.json) instead of generating")
 	rate := fs.Int("rate", 10, "requests per second before 429 (0: unlimited)")

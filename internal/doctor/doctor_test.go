@@ -14,7 +14,7 @@ import (
 	"knacksync/internal/vespa"
 )
 
-// TestFieldMapMatchesGenerator cross-checks the reflective walk against
+// TestFieldMapMatchesGenerator cross-checks the mapping registry's fields against
 // the simulator's schema, which vespagen builds from the map member by
 // member.
 func TestFieldMapMatchesGenerator(t *testing.T) {
@@ -31,8 +31,8 @@ func TestFieldMapMatchesGenerator(t *testing.T) {
 		}
 	}
 	var got []field
-	for _, o := range FieldMap() {
-		for _, f := range o.Fields {
+	for _, o := range vespa.Objects {
+		for _, f := range o.Fields() {
 			got = append(got, field{o.Key, f.Key, f.Type, f.Object})
 		}
 	}

@@ -56,7 +56,7 @@ func checkKnack(ctx context.Context, s *session) []Result {
 		}
 		return []Result{warn("%s: nothing to sync (point them at a Knack app, or at `server sim`)", unset)}
 	}
-	object := vespa.Establishments.Object
+	object := vespa.Object2.Object
 	start := time.Now()
 	n, err := countRecords(ctx, s.client(), object)
 	took := time.Since(start)
@@ -86,14 +86,14 @@ func checkFields(ctx context.Context, s *session) []Result {
 	}
 	var problems []Result
 	checked, objects := 0, 0
-	for _, mo := range FieldMap() {
+	for _, mo := range vespa.Objects {
 		objects++
 		o, found := app.Object(mo.Key)
 		if !found {
-			problems = append(problems, fail("%s: not in the app's schema (%d mapped fields)", mo.Key, len(mo.Fields)))
+			problems = append(problems, fail("%s: not in the app's schema (%d mapped fields)", mo.Key, len(mo.Fields())))
 			continue
 		}
-		for _, f := range mo.Fields {
+		for _, f := range mo.Fields() {
 			if p := fieldProblem(o, f); p != "" {
 				problems = append(problems, fail("%s.%s: %s", mo.Key, f.Key, p))
 				continue
@@ -134,7 +134,7 @@ func checkQuota(ctx context.Context, s *session) []Result {
 	c := s.client()
 	var countErr error
 	records, cost := 0, 0
-	objects := FieldMap()
+	objects := vespa.Objects
 	for _, mo := range objects {
 		n, done := s.counts[mo.Key]
 		if !done {

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"unicode"
 
-	"knacksync/internal/doctor"
 	"knacksync/internal/vespa"
 )
 
@@ -21,8 +20,8 @@ import (
 // e-mail field added to the map is masked without anyone listing it here.
 var emailFields = func() map[string]map[string]bool {
 	out := map[string]map[string]bool{}
-	for _, o := range doctor.FieldMap() {
-		for _, f := range o.Fields {
+	for _, o := range vespa.Objects {
+		for _, f := range o.Fields() {
 			if f.Type == vespa.TypeEmail {
 				if out[o.Key] == nil {
 					out[o.Key] = map[string]bool{}

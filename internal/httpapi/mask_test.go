@@ -16,11 +16,11 @@ func TestMaskIssue(t *testing.T) {
 	t.Parallel()
 	type emailField struct{ object, key string }
 	fields := []emailField{
-		{vespa.Results.Object, vespa.Results.Email.Key},
-		{vespa.Questionnaires.Object, vespa.Questionnaires.Email.Key},
-		{vespa.Staff.Object, vespa.Staff.Email.Key},
-		{vespa.SuperUsers.Object, vespa.SuperUsers.Email.Key},
-		{vespa.Accounts.Object, vespa.Accounts.Email.Key},
+		{vespa.Object10.Object, vespa.Object10.Email.Key},
+		{vespa.Object29.Object, vespa.Object29.Email.Key},
+		{vespa.Object5.Object, vespa.Object5.Email.Key},
+		{vespa.Object21.Object, vespa.Object21.Email.Key},
+		{vespa.Object3.Object, vespa.Object3.Email.Key},
 	}
 	values := []struct{ in, want string }{
 		{"jane.doe@school.example", "j***@school.example"},
@@ -54,18 +54,18 @@ func TestMaskIssue(t *testing.T) {
 	}
 
 	// A duplicate's claim key and value hold the address.
-	field, value := maskIssue(vespa.Results.Object, vespa.RuleDuplicate, "2025/2026|jane.doe @school.example", "jane.doe @school.example")
+	field, value := maskIssue(vespa.Object10.Object, vespa.RuleDuplicate, "2025/2026|jane.doe @school.example", "jane.doe @school.example")
 	if field != "2025/2026|j***@school.example" || value != "j***@school.example" {
 		t.Errorf("duplicate: %q %q", field, value)
 	}
 	// Another field keeps its text, with any address in it masked.
-	field, value = maskIssue(vespa.Results.Object, vespa.RuleValue, "field_1", "see jane.doe@school.example")
+	field, value = maskIssue(vespa.Object10.Object, vespa.RuleValue, "field_1", "see jane.doe@school.example")
 	if field != "field_1" || value != "see j***@school.example" {
 		t.Errorf("other field: %q %q", field, value)
 	}
 	// A field of another object with an e-mail field's key is not one.
-	if _, value := maskIssue("object_999", vespa.RuleValue, vespa.Results.Email.Key, "Year 11"); value != "Year 11" {
-		t.Errorf("object_999's %s: %q, want it shown", vespa.Results.Email.Key, value)
+	if _, value := maskIssue("object_999", vespa.RuleValue, vespa.Object10.Email.Key, "Year 11"); value != "Year 11" {
+		t.Errorf("object_999's %s: %q, want it shown", vespa.Object10.Email.Key, value)
 	}
 }
 
@@ -77,7 +77,7 @@ func TestStatusMasksEmailFields(t *testing.T) {
 	b.seed(t)
 	for i, v := range []string{"jane.doe @school.example", `"jane.doe"@school.example`, "jane.doe(at)school.example", "Jane Doe <jane.doe@school.example>"} {
 		if _, err := b.pool.Exec(t.Context(), `INSERT INTO knacksync.data_issues (object, record_id, rule, field, value, detail)
-			VALUES ($1, $2, 'bad_email', $3, $4, 'invalid student email')`, vespa.Results.Object, recordID(100+i), vespa.Results.Email.Key, v); err != nil {
+			VALUES ($1, $2, 'bad_email', $3, $4, 'invalid student email')`, vespa.Object10.Object, recordID(100+i), vespa.Object10.Email.Key, v); err != nil {
 			t.Fatal(err)
 		}
 	}

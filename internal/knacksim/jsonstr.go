@@ -7,12 +7,22 @@ import (
 
 // jsonString encodes s as a JSON string without HTML escaping (Knack's
 // output carries <, > and & as they are).
-func jsonString(s string) json.RawMessage { return appendJSONString(make([]byte, 0, len(s)+2), s) }
+func jsonString(s string) json.RawMessage { return AppendJSONString(make([]byte, 0, len(s)+2), s) }
 
 const hexDigits = "0123456789abcdef"
 
-func appendJSONString(dst []byte, s string) []byte {
+// AppendJSONString appends s as a JSON string, quoted.
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = AppendJSONStringBody(dst, s)
+	return append(dst, '"')
+}
+
+// AppendJSONStringBody appends s escaped for the inside of a JSON string:
+// quotes, backslashes and control characters escaped, other bytes as they
+// are (no HTML escaping, as Knack), and a byte that is not valid UTF-8 as
+// U+FFFD, so the output is always valid UTF-8.
+func AppendJSONStringBody(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -48,8 +58,7 @@ func appendJSONString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }
 
 // escapeInvalidUTF8 rewrites every byte of the JSON text v that is not part

@@ -328,10 +328,10 @@ func renderEmail(f Field, v any) (json.RawMessage, json.RawMessage, error) {
 	}
 	var raw []byte
 	raw = append(raw, `{"email":`...)
-	raw = appendJSONString(raw, email)
+	raw = AppendJSONString(raw, email)
 	if label != "" {
 		raw = append(raw, `,"label":`...)
-		raw = appendJSONString(raw, label)
+		raw = AppendJSONString(raw, label)
 	}
 	raw = append(raw, '}')
 	shown := email
@@ -404,19 +404,19 @@ func renderName(f Field, v any) (json.RawMessage, json.RawMessage, error) {
 	raw = append(raw, '{')
 	if title != "" {
 		raw = append(raw, `"title":`...)
-		raw = appendJSONString(raw, title)
+		raw = AppendJSONString(raw, title)
 		raw = append(raw, ',')
 	}
 	raw = append(raw, `"first":`...)
-	raw = appendJSONString(raw, first)
+	raw = AppendJSONString(raw, first)
 	if middle != "" {
 		raw = append(raw, `,"middle":`...)
-		raw = appendJSONString(raw, middle)
+		raw = AppendJSONString(raw, middle)
 	}
 	raw = append(raw, `,"last":`...)
-	raw = appendJSONString(raw, last)
+	raw = AppendJSONString(raw, last)
 	raw = append(raw, `,"full":`...)
-	raw = appendJSONString(raw, join(first, middle, last))
+	raw = AppendJSONString(raw, join(first, middle, last))
 	raw = append(raw, '}')
 	return jsonString(shown), raw, nil
 }
@@ -471,7 +471,7 @@ func renderConnection(f Field, v any, identify identifyFunc) (json.RawMessage, j
 		raw = append(raw, `{"id":"`...)
 		raw = append(raw, id...)
 		raw = append(raw, `","identifier":`...)
-		raw = appendJSONString(raw, ident)
+		raw = AppendJSONString(raw, ident)
 		raw = append(raw, '}')
 		shown = append(shown, `<span class="`...)
 		shown = append(shown, id...)
@@ -570,7 +570,7 @@ func renderChoice(f Field, v any) (json.RawMessage, json.RawMessage, error) {
 			if i > 0 {
 				raw = append(raw, ',')
 			}
-			raw = appendJSONString(raw, s)
+			raw = AppendJSONString(raw, s)
 		}
 		raw = append(raw, ']')
 		return jsonString(strings.Join(values, ", ")), raw, nil

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,42 +15,26 @@ import (
 	"knacksync/internal/dbtest"
 	"knacksync/internal/knack"
 	"knacksync/internal/knacksim"
-	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/stats"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
+	"knacksync/internal/testkit"
 )
 
-// epoch is the tests' wall clock: 20 November 2025, academic year 2025/2026.
-var epoch = time.Date(2025, 11, 20, 12, 0, 0, 0, time.UTC)
+// epoch is the tests' wall clock (testkit.Epoch): academic year 2025/2026.
+var epoch = testkit.Epoch
 
 var quiet = slog.New(slog.DiscardHandler)
 
-// small is the small generated dataset (10 schools, ~2,000 students),
-// generated once and shared read-only (the simulator copies it).
-var small = sync.OnceValues(func() (*knacksim.Dataset, error) {
-	return vespagen.Generate(vespagen.Small, 1, epoch)
-})
-
-// clock is a clock whose every reading is a millisecond after the last.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Millisecond)
-	return c.t
-}
+// small is the small generated data set, shared read-only (testkit).
+var small = testkit.Small
 
 type bundle struct {
 	pool  *pgxpool.Pool
 	store *store.Store
 	sim   *knacksim.Server
 	kn    *knack.Client
-	clock *clock
+	clock *testkit.Clock
 	stats *stats.Stats
 	sync  *syncer.Syncer
 }
@@ -66,7 +48,7 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	pool := dbtest.Pool(t)
-	clk := &clock{t: epoch}
+	clk := testkit.NewClock(epoch)
 	sim := knacksim.Start(t, knacksim.Options{Dataset: ds, RatePerSecond: -1, Seed: 7})
 	kn := knack.New(knack.Config{BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 1000, Now: clk.Now})
 	t.Cleanup(kn.CloseIdleConnections)

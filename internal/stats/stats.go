@@ -23,6 +23,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"knacksync/internal/dbmigrate"
 )
 
 //go:embed sql/*.sql
@@ -127,21 +129,12 @@ func (s *Stats) RecomputeAll(ctx context.Context, runID int64) (Result, error) {
 	return s.recompute(ctx, runID, true, true)
 }
 
-// analyzeStale analyzes the base tables the planner knows too little of. A
-// failure (a role that may not analyze) is only logged: the recompute is
-// then slower, not wrong.
+// analyzeStale analyzes the tables the planner knows too little of (after
+// a first sweep autovacuum has not caught up, and the recompute's joins
+// would be planned blind). A failure (a role that may not analyze) is only
+// logged: the recompute is then slower, not wrong.
 func (s *Stats) analyzeStale(ctx context.Context) {
-	rows, err := s.pool.Query(ctx, s.scripts["recompute.stale_tables"])
-	var tables []string
-	if err == nil {
-		tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
-	}
-	for _, t := range tables {
-		if err == nil {
-			_, err = s.pool.Exec(ctx, "ANALYZE "+pgx.Identifier{"public", t}.Sanitize())
-		}
-	}
-	if err != nil {
+	if _, err := dbmigrate.AnalyzeStale(ctx, s.pool, dbmigrate.Changed); err != nil {
 		s.logger.WarnContext(ctx, "statistics: analyze base tables", slog.String("error", err.Error()))
 	}
 }

@@ -33,7 +33,7 @@ type BatchRecord struct {
 // by ApplyBatch.
 type Batch struct {
 	Object  string // Knack object key, stored in claims and issues
-	Script  string // the object's SQL file in sql/, without .sql
+	Script  string // the object's SQL file (internal/vespa/sql, added with WithScripts), without .sql
 	RunID   int64
 	Records []BatchRecord
 	Tables  []Table

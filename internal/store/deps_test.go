@@ -10,6 +10,7 @@ import (
 
 	"knacksync/internal/dbtest"
 	"knacksync/internal/store"
+	"knacksync/internal/vespa"
 )
 
 // tuplesRead is what the current transaction read of knacksync.records so
@@ -31,7 +32,7 @@ func tuplesRead(t *testing.T, tx pgx.Tx) int64 {
 func accountsBatchReads(t *testing.T, profiles, changed int) int64 {
 	ctx := context.Background()
 	pool := dbtest.Pool(t)
-	st := store.New(pool)
+	st := store.New(pool).WithScripts(vespa.SQL)
 	now := time.Date(2025, 11, 20, 12, 0, 0, 0, time.UTC)
 	if _, err := pool.Exec(ctx, `
 		INSERT INTO knacksync.records (object, record_id, data, hash, projected_hash, first_seen, last_seen, last_fetched)
@@ -55,7 +56,7 @@ func accountsBatchReads(t *testing.T, profiles, changed int) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := store.Batch{Object: "object_3", Script: "accounts", RunID: runID,
+	b := store.Batch{Object: "object_3", Script: "object3", RunID: runID,
 		Tables: []store.Table{{Name: "stg_accounts", Columns: []string{"record_id", "email"}}},
 		Params: map[string]any{"profiles_object": "object_112", "profiles_account_field": "field_3064"}}
 	for i := 1; i <= changed; i++ {

@@ -1,7 +1,9 @@
 // Package store is the Postgres side of the sync: the raw mirror, staging
 // tables filled with COPY, and one merge statement per target table, all in
 // SQL files under sql/. It knows nothing of Knack or VESPA: callers hand it
-// named staging tables of plain values.
+// named staging tables of plain values, and the SQL that merges each
+// object's tables comes from the mapping package (internal/vespa/sql,
+// added with WithScripts).
 package store
 
 import (
@@ -10,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +26,7 @@ var sqlFS embed.FS
 type Store struct {
 	pool    *pgxpool.Pool
 	scripts map[string][]statement
+	loadErr error // a script set that did not load: every lookup fails with it
 }
 
 // scripts are the SQL files, parsed once. A file the loader cannot read is
@@ -32,7 +36,28 @@ var scripts, loadErr = loadScripts(sqlFS)
 
 // New returns a Store on pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, scripts: scripts}
+	return &Store{pool: pool, scripts: scripts, loadErr: loadErr}
+}
+
+// WithScripts returns a Store on the same pool that also runs the SQL
+// files sql/*.sql of fsys, named as the store's own are (file name without
+// .sql): the objects' scripts, which the mapping package keeps next to its
+// Go (vespa.SQL). A file that does not load, or that has the name of one
+// already there, is an error that every section lookup returns, as for the
+// store's own files.
+func (s *Store) WithScripts(fsys fs.FS) *Store {
+	out := &Store{pool: s.pool, scripts: maps.Clone(s.scripts), loadErr: s.loadErr}
+	more, err := loadScripts(fsys)
+	if err != nil && out.loadErr == nil {
+		out.loadErr = err
+	}
+	for name, stmts := range more {
+		if _, dup := out.scripts[name]; dup && out.loadErr == nil {
+			out.loadErr = fmt.Errorf("store: sql/%s.sql is there twice", name)
+		}
+		out.scripts[name] = stmts
+	}
+	return out
 }
 
 // Pool returns the underlying pool.
@@ -112,9 +137,13 @@ func stripComments(sql string) string {
 }
 
 // section returns the statements of one named section, in file order.
-func (s *Store) section(script, name string) ([]statement, error) { return section(script, name) }
+func (s *Store) section(script, name string) ([]statement, error) {
+	return lookup(s.scripts, s.loadErr, script, name)
+}
 
-func section(script, name string) ([]statement, error) {
+func section(script, name string) ([]statement, error) { return lookup(scripts, loadErr, script, name) }
+
+func lookup(scripts map[string][]statement, loadErr error, script, name string) ([]statement, error) {
 	if loadErr != nil {
 		return nil, loadErr
 	}

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,9 +15,11 @@ import (
 
 	"knacksync/internal/dbtest"
 	"knacksync/internal/pglock"
+	"knacksync/internal/vespa"
 )
 
-// Every SQL file loads: each has sections, each section a statement.
+// Every SQL file loads, the store's own and the objects' (vespa.SQL): each
+// has sections, each section a statement, and no name is there twice.
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	if loadErr != nil {
@@ -32,6 +35,20 @@ func TestScripts(t *testing.T) {
 	}
 	if len(got) != len(files) || len(files) == 0 {
 		t.Errorf("loaded %d scripts from %d files", len(got), len(files))
+	}
+	objects, err := fs.Glob(vespa.SQL, "sql/*.sql")
+	if err != nil || len(objects) == 0 {
+		t.Fatalf("vespa.SQL: %d files, %v", len(objects), err)
+	}
+	s := New(nil).WithScripts(vespa.SQL)
+	if s.loadErr != nil {
+		t.Fatal(s.loadErr)
+	}
+	if len(s.scripts) != len(files)+len(objects) {
+		t.Errorf("loaded %d scripts from %d + %d files", len(s.scripts), len(files), len(objects))
+	}
+	if dup := New(nil).WithScripts(vespa.SQL).WithScripts(vespa.SQL); dup.loadErr == nil {
+		t.Error("the same scripts added twice: no error")
 	}
 }
 
@@ -51,7 +68,7 @@ func TestLoadScriptsErrors(t *testing.T) {
 
 // Every section the package's Go code names (s.stmt, s.section, s.has with
 // literal arguments, s.scripts[literal]) exists, so that no lookup can fail
-// in a run. Batch scripts, named by the caller, are checked by ApplyBatch.
+// in a run. Batch scripts, named by the caller, are the objects' (below).
 func TestSections(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("*.go")
@@ -115,6 +132,15 @@ func TestSections(t *testing.T) {
 	if asked < 50 {
 		t.Errorf("found %d lookups: the scan misses the package's calls", asked)
 	}
+	// Batch scripts are the objects' (vespa.Objects, vespa.SQL): each has
+	// the stage section ApplyBatch asks for (claims and unowned are
+	// optional, asked for with has).
+	withObjects := New(nil).WithScripts(vespa.SQL)
+	for _, o := range vespa.Objects {
+		if _, err := withObjects.section(o.Script, "stage"); err != nil {
+			t.Errorf("%s: %v", o.Key, err)
+		}
+	}
 	// HintsSettled runs the two statements of its section.
 	if st, err := New(nil).section("hints", "settled"); err != nil || len(st) != 2 {
 		t.Errorf("hints.settled: %d statements, %v; want 2", len(st), err)
@@ -164,7 +190,7 @@ func TestSQLLocks(t *testing.T) {
 	lock := regexp.MustCompile(`pg_(try_)?advisory_(xact_)?(un)?lock(_shared)?\(([^\n]*)`)
 	key := regexp.MustCompile(`^hashtextextended\('([a-z-]+:)' \|\| `)
 	found := 0
-	for script, stmts := range scripts {
+	for script, stmts := range New(nil).WithScripts(vespa.SQL).scripts {
 		for _, st := range stmts {
 			for _, m := range lock.FindAllStringSubmatch(stripComments(st.sql), -1) {
 				found++

@@ -37,7 +37,7 @@ func (a *Applied) add(o Applied) {
 func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o object, recs []knack.Record, deleted []string, fetched time.Time) (Applied, error) {
 	now := s.now()
 	out := Applied{Seen: len(recs), Deleted: len(deleted)}
-	if err := s.lockDeps(ctx, tx, o.key); err != nil {
+	if err := s.lockDeps(ctx, tx, o); err != nil {
 		return out, err
 	}
 	var fresh []store.Fresh
@@ -49,7 +49,7 @@ func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o obj
 			if data == nil {
 				var err error
 				if data, err = json.Marshal(r); err != nil {
-					return out, fmt.Errorf("encode %s/%s: %w", o.key, r.ID, err)
+					return out, fmt.Errorf("encode %s/%s: %w", o.Key, r.ID, err)
 				}
 			}
 			if safe := mirrorSafe(data); len(safe) != len(data) {
@@ -57,7 +57,7 @@ func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o obj
 				// the mirror later gives the same rows.
 				data = safe
 				if err := json.Unmarshal(data, &r); err != nil {
-					return out, fmt.Errorf("decode %s/%s: %w", o.key, r.ID, err)
+					return out, fmt.Errorf("decode %s/%s: %w", o.Key, r.ID, err)
 				}
 			}
 			byID[r.ID] = r
@@ -65,13 +65,13 @@ func (s *Syncer) applyFetched(ctx context.Context, tx pgx.Tx, runID int64, o obj
 			mirror[i] = store.MirrorRecord{ID: r.ID, Data: data, Hash: sum[:]}
 		}
 		var err error
-		if fresh, err = s.store.UpsertMirror(ctx, tx, o.key, mirror, now, fetched, repairing(ctx)); err != nil {
+		if fresh, err = s.store.UpsertMirror(ctx, tx, o.Key, mirror, now, fetched, repairing(ctx)); err != nil {
 			return out, err
 		}
 	}
 	if len(deleted) > 0 {
 		var err error
-		if deleted, err = s.store.MarkDeleted(ctx, tx, o.key, deleted, now, fetched); err != nil {
+		if deleted, err = s.store.MarkDeleted(ctx, tx, o.Key, deleted, now, fetched); err != nil {
 			return out, err
 		}
 		out.Deleted = len(deleted)
@@ -97,12 +97,12 @@ func (s *Syncer) project(ctx context.Context, tx pgx.Tx, runID int64, o object, 
 	}
 	b := newBuilder(o, runID, s.now())
 	for _, in := range inputs {
-		o.build(b, in, vespa.Context{Establishments: lk.establishments, Accounts: lk.accounts, FirstSeen: in.firstSeen})
+		b.stage(o, in, vespa.Context{Establishments: lk.establishments, Accounts: lk.accounts, FirstSeen: in.firstSeen})
 	}
 	for _, id := range deleted {
 		b.deleted(id)
 	}
-	if err := s.setRefs(ctx, tx, o.key, inputs, deleted); err != nil {
+	if err := s.setRefs(ctx, tx, o, inputs, deleted); err != nil {
 		return store.Result{}, err
 	}
 	return s.store.ApplyBatch(ctx, tx, b.done())
@@ -118,10 +118,10 @@ func (s *Syncer) lookups(ctx context.Context, tx pgx.Tx, o object, inputs []inpu
 	for _, e := range ests {
 		lk.establishments[e.KnackID] = vespa.EstablishmentInfo{Name: e.Name, IsAustralian: e.IsAustralian, UseStandardYear: e.UseStandardYear}
 	}
-	if o.accounts != nil {
+	if o.Accounts != nil {
 		var ids []string
 		for _, in := range inputs {
-			ids = append(ids, o.accounts(in.rec)...)
+			ids = append(ids, o.Accounts(in.rec)...)
 		}
 		if lk.accounts, err = s.store.Accounts(ctx, tx, ids); err != nil {
 			return lk, err
@@ -141,7 +141,7 @@ func (s *Syncer) Reproject(ctx context.Context, runID int64, objectKey string, f
 	var total Applied
 	after := ""
 	for {
-		pending, err := s.store.Pending(ctx, o.key, after, s.cfg.BatchSize, force)
+		pending, err := s.store.Pending(ctx, o.Key, after, s.cfg.BatchSize, force)
 		if err != nil || len(pending) == 0 {
 			return total, err
 		}
@@ -149,7 +149,7 @@ func (s *Syncer) Reproject(ctx context.Context, runID int64, objectKey string, f
 		inputs := make([]input, len(pending))
 		for i, p := range pending {
 			if err := json.Unmarshal(p.Data, &inputs[i].rec); err != nil {
-				return total, fmt.Errorf("decode mirrored %s/%s: %w", o.key, p.ID, err)
+				return total, fmt.Errorf("decode mirrored %s/%s: %w", o.Key, p.ID, err)
 			}
 			inputs[i].firstSeen = p.FirstSeen
 		}
@@ -161,7 +161,7 @@ func (s *Syncer) Reproject(ctx context.Context, runID int64, objectKey string, f
 			if !force {
 				a.Changed = len(inputs)
 			}
-			if err := s.lockDeps(ctx, tx, o.key); err != nil {
+			if err := s.lockDeps(ctx, tx, o); err != nil {
 				return a, err
 			}
 			var err error

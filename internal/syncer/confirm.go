@@ -15,12 +15,12 @@ import (
 func (s *Syncer) confirmGone(ctx context.Context, o object, ids []string) (alive []knack.Record, gone []string, fetched time.Time, err error) {
 	fetched = s.now()
 	for _, id := range ids {
-		rec, err := s.knack.Get(ctx, o.key, id)
+		rec, err := s.knack.Get(ctx, o.Key, id)
 		switch {
 		case errors.Is(err, knack.ErrNotFound):
 			gone = append(gone, id)
 		case err != nil:
-			return nil, nil, fetched, fmt.Errorf("confirm delete %s/%s: %w", o.key, id, err)
+			return nil, nil, fetched, fmt.Errorf("confirm delete %s/%s: %w", o.Key, id, err)
 		default:
 			alive = append(alive, rec)
 		}

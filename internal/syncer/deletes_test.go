@@ -141,7 +141,7 @@ func TestSweepDeletesEveryObject(t *testing.T) {
 	// student and the scores stay.
 	var q29, email string
 	for _, r := range b.sim.Records("object_29") {
-		e := oEmail(r, vespa.Questionnaires.Email.Key)
+		e := oEmail(r, vespa.Object29.Email.Key)
 		// One student with that email (not a re-upload's), with answers.
 		if notDirty(r) && e != "" && count(t, b.pool, `SELECT count(*) FROM public.students WHERE email = $1`, e) == 1 &&
 			count(t, b.pool, `SELECT count(*) FROM public.question_responses q JOIN public.students s

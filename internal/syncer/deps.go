@@ -11,45 +11,23 @@ import (
 	"knacksync/internal/vespa"
 )
 
-// reads lists, per object, the connection fields whose target records its
-// projection reads (rule 15, docs/architecture.md "Dependent records"): a
-// change to one of those records projects the reader again in the same
-// pass. The store keeps these refs so that finding the readers is an
-// indexed join.
-var reads = map[string][]vespa.Field{
-	vespa.Results.Object:  {vespa.Results.Establishment},
-	vespa.Profiles.Object: {vespa.Profiles.Establishment, vespa.Profiles.Account},
-	vespa.Staff.Object:    {vespa.Staff.Establishment},
-}
-
-// readsThrough lists objects a projection reads without a connection of
-// its own: questionnaire answers take the academic year of the student
-// they link to, under that student's establishment's calendar.
-var readsThrough = map[string][]string{
-	vespa.Questionnaires.Object: {vespa.Establishments.Object},
-}
-
-// readObjects is every object whose records the projection of object
-// reads, sorted.
-func readObjects(object string) []string {
+// readObjects is every object whose records the projection of o reads
+// (its vespa.Object Reads and ReadsThrough, rule 15, docs/architecture.md
+// "Dependent records"), sorted.
+func readObjects(o object) []string {
 	var out []string
-	for _, f := range reads[object] {
+	for _, f := range o.Reads {
 		out = append(out, f.Object)
 	}
-	out = append(out, readsThrough[object]...)
+	out = append(out, o.ReadsThrough...)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
 // isRead tells whether another object's projection reads object's records.
 func isRead(object string) bool {
-	for reader := range reads {
+	for _, reader := range vespa.Objects {
 		if slices.Contains(readObjects(reader), object) {
-			return true
-		}
-	}
-	for _, objs := range readsThrough {
-		if slices.Contains(objs, object) {
 			return true
 		}
 	}
@@ -62,19 +40,20 @@ func isRead(object string) bool {
 // processed at the same time leave the profile "unknown_account" for good:
 // the profile reads no account yet, and the account's batch finds no
 // committed profile to project again.
-func (s *Syncer) lockDeps(ctx context.Context, tx pgx.Tx, object string) error {
-	if isRead(object) {
-		if err := s.store.LockWrites(ctx, tx, object); err != nil {
+func (s *Syncer) lockDeps(ctx context.Context, tx pgx.Tx, o object) error {
+	if isRead(o.Key) {
+		if err := s.store.LockWrites(ctx, tx, o.Key); err != nil {
 			return err
 		}
 	}
-	return s.store.LockReads(ctx, tx, readObjects(object))
+	return s.store.LockReads(ctx, tx, readObjects(o))
 }
 
-// setRefs records what each input's projection reads; deleted records read
-// nothing any more.
-func (s *Syncer) setRefs(ctx context.Context, tx pgx.Tx, object string, inputs []input, deleted []string) error {
-	fields := reads[object]
+// setRefs records what each input's projection reads through its
+// connections (o.Reads), so that finding the readers of a changed record
+// is an indexed join; deleted records read nothing any more.
+func (s *Syncer) setRefs(ctx context.Context, tx pgx.Tx, o object, inputs []input, deleted []string) error {
+	fields := o.Reads
 	if len(fields) == 0 {
 		return nil
 	}
@@ -89,5 +68,5 @@ func (s *Syncer) setRefs(ctx context.Context, tx pgx.Tx, object string, inputs [
 		}
 	}
 	ids = append(ids, deleted...)
-	return s.store.SetRefs(ctx, tx, object, ids, refs)
+	return s.store.SetRefs(ctx, tx, o.Key, ids, refs)
 }

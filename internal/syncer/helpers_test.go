@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,62 +20,21 @@ import (
 	"knacksync/internal/knacksim/vespagen"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
+	"knacksync/internal/testkit"
 	"knacksync/internal/vespa"
 )
 
-// epoch is the injected wall clock of every test: 20 November 2025, so that
-// the current academic year is 2025/2026 whatever day the tests run.
-var epoch = time.Date(2025, 11, 20, 12, 0, 0, 0, time.UTC)
-
-// clock is the injected clock. Every reading is a millisecond later than the
-// last, as a real clock would be, so that "seen since the sweep started"
-// comparisons behave as in production; Set and Advance move it further.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Millisecond)
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// tiny is the tiny generated dataset at epoch (seed 1) and its manifest,
-// generated once: the simulator copies records into its own store, so the
-// dataset is shared read-only.
-var tiny = sync.OnceValues(func() (tinyData, error) {
-	ds, dirty, err := vespagen.GenerateWithManifest(vespagen.Tiny, 1, epoch)
-	return tinyData{ds, dirty}, err
-})
-
-type tinyData struct {
-	ds    *knacksim.Dataset
-	dirty *vespagen.Dirty
-}
+// epoch is the injected wall clock of every test (testkit.Epoch): the
+// current academic year is 2025/2026 whatever day the tests run.
+var epoch = testkit.Epoch
 
 func tinyDataset(t *testing.T) (*knacksim.Dataset, *vespagen.Dirty) {
 	t.Helper()
-	td, err := tiny()
+	td, err := testkit.Tiny()
 	if err != nil {
 		t.Fatalf("generate tiny: %v", err)
 	}
-	return td.ds, td.dirty
+	return td.Data, td.Dirty
 }
 
 // emptyDataset is the VESPA schema without records, for crafted cases.
@@ -91,7 +49,7 @@ type testBundle struct {
 	client *knack.Client
 	knack  syncer.Knack // what the syncer uses (client, or client with a page size)
 	syncer *syncer.Syncer
-	clock  *clock
+	clock  *testkit.Clock
 	cfg    syncer.Config
 	dirty  *vespagen.Dirty // nil for crafted datasets
 }
@@ -128,7 +86,7 @@ func setup(t *testing.T, opts options) *testBundle {
 	if now.IsZero() {
 		now = epoch
 	}
-	clk := newClock(now)
+	clk := testkit.NewClock(now)
 	sim := knacksim.Start(t, knacksim.Options{Dataset: ds, RatePerSecond: -1, Seed: 7})
 	client := knack.New(knack.Config{
 		BaseURL: sim.URL(), AppID: sim.AppID(), APIKey: sim.APIKey(), RateLimit: 1000,
@@ -236,14 +194,14 @@ func mdy(y int, m time.Month, d int) string {
 // scoreFields sets the six cycle-c scores (1-based) of an object_10 record.
 func scoreFields(fields map[string]any, cycle int, scores ...int) map[string]any {
 	for k, v := range scores {
-		fields[vespa.Results.Scores[cycle-1][k].Key] = v
+		fields[vespa.Object10.Scores[cycle-1][k].Key] = v
 	}
 	return fields
 }
 
 // answerFields sets every question of cycle c (1-based) to v.
 func answerFields(fields map[string]any, cycle, v int) map[string]any {
-	for _, q := range vespa.Questionnaires.Questions {
+	for _, q := range vespa.Object29.Questions {
 		fields[q.Cycles[cycle-1].Key] = v
 	}
 	return fields

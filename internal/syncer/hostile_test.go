@@ -86,9 +86,9 @@ func deref(p *string) string {
 func TestHostileTextStoredVerbatim(t *testing.T) {
 	t.Parallel()
 	b := crafted(t, options{})
-	comment := vespa.Results.RRC[0].Key
-	name := vespa.Results.Name.Key
-	group := vespa.Results.Group.Key
+	comment := vespa.Object10.RRC[0].Key
+	name := vespa.Object10.Name.Key
+	group := vespa.Object10.Group.Key
 	mega := strings.Repeat("A long reflection on my week. ", 1<<20/30+1)[:1<<20]
 	megaJSON, _ := json.Marshal(mega)
 	type want struct{ name, group, comment string }
@@ -196,15 +196,15 @@ func TestHostileOverlongValues(t *testing.T) {
 		// reported (with no row stored).
 		identity bool
 	}{
-		{"student name 1 MB", "object_10", vespa.Results.Name.Key, nameJSON(mustJSON(megaName)),
+		{"student name 1 MB", "object_10", vespa.Object10.Name.Key, nameJSON(mustJSON(megaName)),
 			`SELECT name FROM public.students WHERE knack_id = $1`, 255, false},
-		{"student name 256 characters", "object_10", vespa.Results.Name.Key, nameJSON(mustJSON(strings.Repeat("é", 256))),
+		{"student name 256 characters", "object_10", vespa.Object10.Name.Key, nameJSON(mustJSON(strings.Repeat("é", 256))),
 			`SELECT name FROM public.students WHERE knack_id = $1`, 255, false},
-		{"group 101 characters", "object_10", vespa.Results.Group.Key, mustJSON(strings.Repeat("G", 101)),
+		{"group 101 characters", "object_10", vespa.Object10.Group.Key, mustJSON(strings.Repeat("G", 101)),
 			`SELECT "group" FROM public.students WHERE knack_id = $1`, 100, false},
-		{"email 1 MB", "object_10", vespa.Results.Email.Key, mustJSON(strings.Repeat("a", 1<<20) + "@hostile.example"),
+		{"email 1 MB", "object_10", vespa.Object10.Email.Key, mustJSON(strings.Repeat("a", 1<<20) + "@hostile.example"),
 			`SELECT email FROM public.students WHERE knack_id = $1`, 255, true},
-		{"establishment name 300 characters", "object_2", vespa.Establishments.Name.Key, mustJSON(strings.Repeat("Academy ", 40)[:300]),
+		{"establishment name 300 characters", "object_2", vespa.Object2.Name.Key, mustJSON(strings.Repeat("Academy ", 40)[:300]),
 			`SELECT name FROM public.establishments WHERE knack_id = $1`, 255, false},
 	}
 	for _, c := range cases {
@@ -256,7 +256,7 @@ func TestHostileOverlongValues(t *testing.T) {
 				t.Errorf("identity value stored cut to %d characters: it must be reported, not cut", utf8.RuneCountInString(*stored))
 			case found && stored != nil:
 				var full string
-				if c.field == vespa.Results.Name.Key {
+				if c.field == vespa.Object10.Name.Key {
 					var n struct{ Full string }
 					_ = json.Unmarshal([]byte(c.raw), &n)
 					full = n.Full
@@ -328,8 +328,8 @@ func TestHostileMegabyteIssueValue(t *testing.T) {
 	mega := mustJSON(strings.Repeat("9 out of 10 ", 1<<20/12+1)[:1<<20])
 	id := oid(epoch, 1)
 	b.sim.Put("object_10", hostileResult(t, id, "mega.score@hostile.example", map[string]string{
-		vespa.Results.Scores[0][0].Key:   mega,
-		vespa.Results.CompletionDate.Key: mega,
+		vespa.Object10.Scores[0][0].Key:   mega,
+		vespa.Object10.CompletionDate.Key: mega,
 	}))
 	b.sweep(t)
 	rows, err := b.pool.Query(t.Context(), `SELECT rule, field, length(value) FROM knacksync.data_issues WHERE record_id = $1`, id)

@@ -37,7 +37,7 @@ func (s *Syncer) ProcessHints(ctx context.Context, objectKey string) (HintsResul
 	if err != nil {
 		return res, err
 	}
-	pending, err := s.store.PendingHints(ctx, o.key, HintBatch)
+	pending, err := s.store.PendingHints(ctx, o.Key, HintBatch)
 	if err != nil || len(pending) == 0 {
 		return res, err
 	}
@@ -45,12 +45,12 @@ func (s *Syncer) ProcessHints(ctx context.Context, objectKey string) (HintsResul
 
 	// A delete hint for a record the mirror does not hold (never seen, or
 	// already deleted) has nothing to delete: settled without a request.
-	pending, err = s.settleUnknownDeletes(ctx, o.key, pending)
+	pending, err = s.settleUnknownDeletes(ctx, o.Key, pending)
 	if err != nil || len(pending) == 0 {
 		return res, err
 	}
 
-	live, err := s.store.LiveCount(ctx, o.key)
+	live, err := s.store.LiveCount(ctx, o.Key)
 	if err != nil {
 		return res, err
 	}
@@ -59,24 +59,24 @@ func (s *Syncer) ProcessHints(ctx context.Context, objectKey string) (HintsResul
 	}
 
 	fetched := s.now()
-	recs, gone, err := s.fetchAll(ctx, o.key, pending)
+	recs, gone, err := s.fetchAll(ctx, o.Key, pending)
 	res.Fetches = len(pending)
 	if err != nil {
 		return res, err
 	}
-	runID, err := s.store.StartRun(ctx, store.KindIncremental, []string{o.key}, false, s.now())
+	runID, err := s.store.StartRun(ctx, store.KindIncremental, []string{o.Key}, false, s.now())
 	if err != nil {
 		return res, err
 	}
 	res.RunID = runID
 	start := s.now()
 	st := s.fetchedStep(runID, o, recs, gone, fetched, store.PageDone{Requests: len(pending)})
-	st.then = func(ctx context.Context, tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, o.key, pending) }
+	st.then = func(ctx context.Context, tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, o.Key, pending) }
 	res.Applied, err = st.run(ctx, s)
 	if err == nil {
 		err = s.reprojectAll(ctx, runID)
 	}
-	return res, s.finishRun(ctx, runID, o.key, start, err)
+	return res, s.finishRun(ctx, runID, o.Key, start, err)
 }
 
 // fetchAll gets the hinted records, a few at a time under the client's
@@ -129,7 +129,7 @@ func (s *Syncer) reprojectAll(ctx context.Context, runID int64) error {
 // can skip a record when another is deleted meanwhile), so a mirrored
 // record it missed is confirmed with a GET, as a sweep does.
 func (s *Syncer) listHinted(ctx context.Context, o object, pending []store.PendingHint, res *HintsResult) error {
-	runID, err := s.store.StartRun(ctx, store.KindIncremental, []string{o.key}, false, s.now())
+	runID, err := s.store.StartRun(ctx, store.KindIncremental, []string{o.Key}, false, s.now())
 	if err != nil {
 		return err
 	}
@@ -142,19 +142,19 @@ func (s *Syncer) listHinted(ctx context.Context, o object, pending []store.Pendi
 			ids[i] = h.RecordID
 		}
 		var missed []string
-		if missed, err = s.store.StillMissing(ctx, o.key, ids, start); err == nil && len(missed) > 0 {
+		if missed, err = s.store.StillMissing(ctx, o.Key, ids, start); err == nil && len(missed) > 0 {
 			var a Applied
 			a, err = s.deleteConfirmed(ctx, runID, o, missed)
 			res.Fetches, res.Applied = len(missed), a
 		}
 	}
 	if err == nil {
-		err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, o.key, pending) })
+		err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.HintsDone(ctx, tx, o.Key, pending) })
 	}
 	if err == nil {
 		err = s.reprojectAll(ctx, runID)
 	}
-	return s.finishRun(ctx, runID, o.key, start, err)
+	return s.finishRun(ctx, runID, o.Key, start, err)
 }
 
 // settleUnknownDeletes marks done the delete hints of records the mirror

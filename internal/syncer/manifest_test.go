@@ -20,7 +20,7 @@ import (
 // and issues that docs/mapping.md asks for.
 func checkManifest(t *testing.T, pool *pgxpool.Pool, ds *knacksim.Dataset, d *vespagen.Dirty) {
 	t.Helper()
-	res, qn, pr := vespa.Results, vespa.Questionnaires, vespa.Profiles
+	res, qn, pr := vespa.Object10, vespa.Object29, vespa.Object112
 	got := issues(t, pool)
 
 	// Every issue is one the manifest planted, and every planted one is

@@ -26,61 +26,33 @@ type lookups struct {
 	accounts       map[string]string
 }
 
-// object describes how one Knack object is synced.
-type object struct {
-	key    string
-	script string // the store's SQL file
-	params map[string]any
-	// accounts: the projection needs the object_3 emails of its records.
-	accounts func(rec knack.Record) []string
-	build    func(b *builder, in input, ctx vespa.Context)
-}
+// object is one Knack object the sync reads: its entry in the mapping
+// package's registry (vespa.Objects), which says how it is projected and
+// staged and which SQL merges it. The engine names no object itself.
+type object = vespa.Object
 
 // Objects is every object the sync reads, in dependency order: a later
 // object resolves keys written by an earlier one.
 func Objects() []string {
-	out := make([]string, len(objects))
-	for i, o := range objects {
-		out[i] = o.key
+	out := make([]string, len(vespa.Objects))
+	for i, o := range vespa.Objects {
+		out[i] = o.Key
 	}
 	return out
 }
 
-var objects = []object{
-	{
-		key: vespa.Establishments.Object, script: "establishments",
-		params: map[string]any{
-			"results_object": vespa.Results.Object, "results_establishment_field": vespa.Results.Establishment.Key,
-			"questionnaires_object": vespa.Questionnaires.Object,
-			"profiles_object":       vespa.Profiles.Object, "profiles_establishment_field": vespa.Profiles.Establishment.Key,
-		},
-		build: buildEstablishment,
-	},
-	{key: vespa.Results.Object, script: "object10", build: buildResult},
-	{key: vespa.Questionnaires.Object, script: "object29", build: buildQuestionnaire},
-	{key: vespa.Staff.Object, script: "staff", build: buildStaff},
-	{key: vespa.SuperUsers.Object, script: "superusers", build: buildSuperUser},
-	{
-		key: vespa.Accounts.Object, script: "accounts",
-		params: map[string]any{"profiles_object": vespa.Profiles.Object, "profiles_account_field": vespa.Profiles.Account.Key},
-		build:  buildAccount,
-	},
-	{
-		key: vespa.Profiles.Object, script: "object112", build: buildProfile,
-		accounts: func(rec knack.Record) []string { return knack.DecodeConnectionIDs(rec, vespa.Profiles.Account.Key) },
-	},
-}
-
 func lookupObject(key string) (object, error) {
-	i := slices.IndexFunc(objects, func(o object) bool { return o.key == key })
+	i := slices.IndexFunc(vespa.Objects, func(o object) bool { return o.Key == key })
 	if i < 0 {
 		return object{}, fmt.Errorf("%w %q (known: %v)", ErrUnknownObject, key, Objects())
 	}
-	return objects[i], nil
+	return vespa.Objects[i], nil
 }
 
 // builder collects one batch: records, staging rows and issues. today is
-// the injected clock's date: what is history depends on it (rule 11).
+// the injected clock's date: what is history depends on it (rule 11). An
+// object's Stage stages into it (vespa.Stager) through a recordStager per
+// record.
 type builder struct {
 	batch  store.Batch
 	tables map[string]*store.Table
@@ -88,7 +60,7 @@ type builder struct {
 
 func newBuilder(o object, runID int64, today time.Time) *builder {
 	return &builder{
-		batch:  store.Batch{Object: o.key, Script: o.script, RunID: runID, Params: o.params, Today: today},
+		batch:  store.Batch{Object: o.Key, Script: o.Script, RunID: runID, Params: o.Params, Today: today},
 		tables: map[string]*store.Table{},
 	}
 }
@@ -97,6 +69,22 @@ func newBuilder(o object, runID int64, today time.Time) *builder {
 // what it produced now (false keeps what it had, when it produced nothing).
 func (b *builder) record(in input, replace bool, year string) {
 	b.batch.Records = append(b.batch.Records, store.BatchRecord{ID: in.rec.ID, Replace: replace, CurrentYear: year, Repair: in.repair})
+}
+
+// recordStager stages one input into its batch: the vespa.Stager an
+// object's Stage is given.
+type recordStager struct {
+	*builder
+	in input
+}
+
+func (s recordStager) Record(replace bool, year string) { s.record(s.in, replace, year) }
+
+var _ vespa.Stager = recordStager{}
+
+// stage projects and stages one input with its object's Stage.
+func (b *builder) stage(o object, in input, ctx vespa.Context) {
+	o.Stage(recordStager{builder: b, in: in}, in.rec, ctx)
 }
 
 // changed is how many of fresh records changed (the others are repairs).
@@ -114,16 +102,10 @@ func (b *builder) deleted(id string) {
 	b.batch.Records = append(b.batch.Records, store.BatchRecord{ID: id, Replace: true, Deleted: true})
 }
 
-func (b *builder) issues(list []vespa.Issue) {
-	for _, is := range list {
-		b.issue(is)
-	}
-}
-
-// issue stages one data issue of the batch's object (stg_issues,
+// Issue stages one data issue of the batch's object (stg_issues,
 // store/sql/common_stage.sql).
-func (b *builder) issue(is vespa.Issue) {
-	b.row("stg_issues", []string{"record_id", "rule", "field", "value", "detail"},
+func (b *builder) Issue(is vespa.Issue) {
+	b.Row("stg_issues", []string{"record_id", "rule", "field", "value", "detail"},
 		is.RecordID, is.Rule, is.Field, shorten(is.Value), is.Detail)
 }
 
@@ -138,23 +120,23 @@ func shorten(v string) string {
 	return string([]rune(v)[:issueValueLimit]) + "…"
 }
 
-// fit cuts a text to the characters its column holds (the dashboard's
+// Fit cuts a text to the characters its column holds (the dashboard's
 // varchar limits) and reports the cut, so that an over-long value from
 // Knack never fails its batch.
-func (b *builder) fit(recordID, column, v string, limit int) string {
+func (b *builder) Fit(recordID, column, v string, limit int) string {
 	if utf8.RuneCountInString(v) <= limit {
 		return v
 	}
 	cut := []rune(v)
-	b.issue(vespa.Issue{
+	b.Issue(vespa.Issue{
 		Object: b.batch.Object, RecordID: recordID, Rule: vespa.RuleTooLong, Field: column, Value: v,
 		Detail: fmt.Sprintf("%d characters cut to the column's %d", len(cut), limit),
 	})
 	return string(cut[:limit])
 }
 
-// row appends a staging row; columns are given once per table.
-func (b *builder) row(table string, columns []string, values ...any) {
+// Row appends a staging row; columns are given once per table.
+func (b *builder) Row(table string, columns []string, values ...any) {
 	t, ok := b.tables[table]
 	if !ok {
 		t = &store.Table{Name: table, Columns: columns}
@@ -173,12 +155,4 @@ func (b *builder) done() store.Batch {
 		b.batch.Tables = append(b.batch.Tables, *b.tables[n])
 	}
 	return b.batch
-}
-
-// date turns a civil date into a value COPY writes as a date (or NULL).
-func date(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return *t
 }

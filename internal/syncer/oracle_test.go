@@ -25,13 +25,13 @@ import (
 func oracleCounts(ds *knacksim.Dataset, firstSeen time.Time) map[string]int {
 	o := newOracle(ds, firstSeen)
 	return map[string]int{
-		"establishments":     len(ds.Records[vespa.Establishments.Object]),
+		"establishments":     len(ds.Records[vespa.Object2.Object]),
 		"students":           len(o.students),
 		"vespa_scores":       o.scores,
 		"student_comments":   o.comments,
 		"question_responses": o.answers,
-		"staff_admins":       o.validEmails(vespa.Staff.Object, vespa.Staff.Email.Key),
-		"super_users":        o.validEmails(vespa.SuperUsers.Object, vespa.SuperUsers.Email.Key),
+		"staff_admins":       o.validEmails(vespa.Object5.Object, vespa.Object5.Email.Key),
+		"super_users":        o.validEmails(vespa.Object21.Object, vespa.Object21.Email.Key),
 		"academic_profiles":  o.profiles,
 		"student_subjects":   o.subjects,
 	}
@@ -65,9 +65,9 @@ type oracle struct {
 
 func newOracle(ds *knacksim.Dataset, firstSeen time.Time) *oracle {
 	o := &oracle{ds: ds, firstSeen: firstSeen, schools: map[string]oSchool{}, students: map[string]oStudent{}, rows: map[string][]string{}}
-	for _, r := range ds.Records[vespa.Establishments.Object] {
-		au, _ := oBool(r, vespa.Establishments.IsAustralian.Key)
-		std, set := oBool(r, vespa.Establishments.UseStandardYear.Key)
+	for _, r := range ds.Records[vespa.Object2.Object] {
+		au, _ := oBool(r, vespa.Object2.IsAustralian.Key)
+		std, set := oBool(r, vespa.Object2.UseStandardYear.Key)
 		o.schools[r.ID] = oSchool{calendarYear: au && set && !std}
 	}
 	o.results()
@@ -142,7 +142,7 @@ func (o *oracle) year(d *time.Time, school string) string {
 }
 
 func (o *oracle) results() {
-	f := vespa.Results
+	f := vespa.Object10
 	for _, r := range o.ds.Records[f.Object] {
 		email := oEmail(r, f.Email.Key)
 		if email == "" {
@@ -196,7 +196,7 @@ func (o *oracle) results() {
 }
 
 func (o *oracle) questionnaires() {
-	f := vespa.Questionnaires
+	f := vespa.Object29
 	type claim struct {
 		id   string
 		at   *time.Time
@@ -260,12 +260,12 @@ func (o *oracle) questionnaires() {
 
 func (o *oracle) academicProfiles() {
 	accounts := map[string]string{}
-	for _, r := range o.ds.Records[vespa.Accounts.Object] {
-		if e := oEmail(r, vespa.Accounts.Email.Key); e != "" {
+	for _, r := range o.ds.Records[vespa.Object3.Object] {
+		if e := oEmail(r, vespa.Object3.Email.Key); e != "" {
 			accounts[r.ID] = e
 		}
 	}
-	f := vespa.Profiles
+	f := vespa.Object112
 	winners := map[string]knack.Record{}
 	for _, r := range o.ds.Records[f.Object] {
 		acc := ""

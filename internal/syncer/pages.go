@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/errgroup"
 
+	"knacksync/internal/dbmigrate"
 	"knacksync/internal/knack"
 	"knacksync/internal/store"
 )
@@ -45,7 +46,7 @@ func (s *Syncer) listPages(ctx context.Context, runID int64, o object, first int
 				wm.commit(j.page.Number)
 				// The tables this object fills grow faster than
 				// autovacuum analyzes them.
-				s.analyzeStale(gctx)
+				s.analyzeStale(gctx, dbmigrate.Grown)
 				if !repairing(gctx) {
 					// A full sweep ends with a full recompute instead.
 					s.pageStats(gctx, runID)
@@ -53,7 +54,7 @@ func (s *Syncer) listPages(ctx context.Context, runID int64, o object, first int
 				if progress != nil {
 					mu.Lock()
 					seen += len(j.page.Records)
-					progress(Progress{Object: o.key, Page: j.page.Number, TotalPages: j.page.TotalPages, Records: seen})
+					progress(Progress{Object: o.Key, Page: j.page.Number, TotalPages: j.page.TotalPages, Records: seen})
 					mu.Unlock()
 				}
 			}
@@ -63,7 +64,7 @@ func (s *Syncer) listPages(ctx context.Context, runID int64, o object, first int
 	// The listing's own requests, not the client's (other jobs share it).
 	lctx, counter := knack.CountRequests(gctx)
 	last := counter.Load()
-	listErr := s.knack.List(lctx, o.key, knack.ListOptions{StartPage: first}, func(page knack.Page) error {
+	listErr := s.knack.List(lctx, o.Key, knack.ListOptions{StartPage: first}, func(page knack.Page) error {
 		now := counter.Load()
 		j := job{page: page, requests: int(now - last)}
 		last = now

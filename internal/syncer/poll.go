@@ -24,12 +24,12 @@ func (s *Syncer) Poll(ctx context.Context, objectKey, field string, margin time.
 		return total, err
 	}
 	start := s.now()
-	cursor, err := s.store.PollCursor(ctx, o.key)
+	cursor, err := s.store.PollCursor(ctx, o.Key)
 	if err != nil {
 		return total, err
 	}
 	if cursor.IsZero() {
-		return total, s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.SetPollCursor(ctx, tx, o.key, start) })
+		return total, s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.SetPollCursor(ctx, tx, o.Key, start) })
 	}
 	since := cursor.Add(-margin).UTC().Format("01/02/2006 15:04")
 	// "On or after" is "is" or "is after" in Knack's filters (docs/knack-api.md §3.3).
@@ -37,17 +37,17 @@ func (s *Syncer) Poll(ctx context.Context, objectKey, field string, margin time.
 		knack.Rule{Field: field, Operator: knack.OpIs, Value: since},
 		knack.Rule{Field: field, Operator: knack.OpIsAfter, Value: since},
 	)
-	runID, err := s.store.StartRun(ctx, store.KindIncremental, []string{o.key}, false, start)
+	runID, err := s.store.StartRun(ctx, store.KindIncremental, []string{o.Key}, false, start)
 	if err != nil {
 		return total, err
 	}
-	err = s.knack.List(ctx, o.key, knack.ListOptions{Filters: filter}, func(page knack.Page) error {
+	err = s.knack.List(ctx, o.Key, knack.ListOptions{Filters: filter}, func(page knack.Page) error {
 		a, err := s.fetchedStep(runID, o, page.Records, nil, page.Requested, store.PageDone{Pages: 1, Requests: 1}).run(ctx, s)
 		total.add(a)
 		return err
 	})
 	if err == nil {
-		err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.SetPollCursor(ctx, tx, o.key, start) })
+		err = s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.SetPollCursor(ctx, tx, o.Key, start) })
 	}
-	return total, s.finishRun(ctx, runID, o.key, start, err)
+	return total, s.finishRun(ctx, runID, o.Key, start, err)
 }

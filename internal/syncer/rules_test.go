@@ -81,7 +81,7 @@ func keepAndRefresh(t *testing.T, b *testBundle) (r10, r29 string, lastYear stud
 	b.sweep(t)
 
 	lastYear = studentRows(t, b.pool, refreshEmail, "2024/2025")
-	nq := len(vespa.Questionnaires.Questions)
+	nq := len(vespa.Object29.Questions)
 	if got := lastYear.count(); got != (rowCounts{students: 1, scores: 3, comments: 3, answers: 3 * nq}) {
 		t.Fatalf("2024/2025 rows after the first sweep: %+v", got)
 	}
@@ -107,7 +107,7 @@ func keepAndRefresh(t *testing.T, b *testBundle) (r10, r29 string, lastYear stud
 
 func TestSweepRules(t *testing.T) {
 	t.Parallel()
-	nq := len(vespa.Questionnaires.Questions)
+	nq := len(vespa.Object29.Questions)
 
 	// Rule 5: a record re-uploaded with a new knack_id updates the same
 	// student row and replaces its knack_id.
@@ -333,7 +333,7 @@ func TestSweepRules(t *testing.T) {
 		if n := count(t, b.pool, `SELECT count(*) FROM public.students`); n != 0 {
 			t.Errorf("%d students from a record without a valid email", n)
 		}
-		if !hasIssue(issues(t, b.pool), "object_10", id, vespa.RuleEmail, vespa.Results.Email.Key) {
+		if !hasIssue(issues(t, b.pool), "object_10", id, vespa.RuleEmail, vespa.Object10.Email.Key) {
 			t.Errorf("no bad_email issue for %s", id)
 		}
 	})
@@ -383,7 +383,7 @@ func TestSweepRules(t *testing.T) {
 		if got := cycles(); !slices.Equal(got, []string{"1", "2", "3"}) {
 			t.Fatalf("cycles %v, want 1 2 3 (cycle 2 equals cycle 1 and stays)", got)
 		}
-		for _, f := range vespa.Results.Scores[2] {
+		for _, f := range vespa.Object10.Scores[2] {
 			rec[f.Key] = nil
 		}
 		b.put(t, "object_10", id, rec)

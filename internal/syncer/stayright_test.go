@@ -39,8 +39,8 @@ func TestEmailCasing(t *testing.T) {
 		}
 		studentID := strings.Fields(got[0])[0]
 		// The questionnaire's e-mail differs in case: the same person.
-		if n := count(t, b.pool, `SELECT count(*) FROM public.question_responses WHERE student_id = $1`, studentID); n != len(vespa.Questionnaires.Questions) {
-			t.Errorf("%d answers linked to the student, want %d", n, len(vespa.Questionnaires.Questions))
+		if n := count(t, b.pool, `SELECT count(*) FROM public.question_responses WHERE student_id = $1`, studentID); n != len(vespa.Object29.Questions) {
+			t.Errorf("%d answers linked to the student, want %d", n, len(vespa.Object29.Questions))
 		}
 		if n := count(t, b.pool, `SELECT count(*) FROM public.vespa_scores WHERE student_email = 'Mia.Case@School.Example'`); n != 1 {
 			t.Errorf("%d score rows with the student's e-mail as given, want 1", n)
@@ -54,8 +54,8 @@ func TestEmailCasing(t *testing.T) {
 		if diff := cmp.Diff([]string{studentID + " mia.case@school.example"}, strings1(t, b.pool, `SELECT id || ' ' || email FROM public.students`)); diff != "" {
 			t.Errorf("students after the casing change (-want +got):\n%s", diff)
 		}
-		if n := count(t, b.pool, `SELECT count(*) FROM public.question_responses WHERE student_id = $1`, studentID); n != len(vespa.Questionnaires.Questions) {
-			t.Errorf("%d answers after the casing change, want %d", n, len(vespa.Questionnaires.Questions))
+		if n := count(t, b.pool, `SELECT count(*) FROM public.question_responses WHERE student_id = $1`, studentID); n != len(vespa.Object29.Questions) {
+			t.Errorf("%d answers after the casing change, want %d", n, len(vespa.Object29.Questions))
 		}
 		if n := count(t, b.pool, `SELECT count(*) FROM public.vespa_scores WHERE student_id = $1 AND student_email = 'mia.case@school.example'`, studentID); n != 1 {
 			t.Errorf("%d score rows in the new casing, want 1", n)
@@ -168,7 +168,7 @@ func lastYear(t *testing.T, b *testBundle) (r10, r29 string, rec, q map[string]a
 	b.put(t, "object_29", r29, q)
 	b.sweep(t)
 	rows = studentRows(t, b.pool, "past@school.example", "2024/2025")
-	if got, want := rows.count(), (rowCounts{students: 1, scores: 2, comments: 1, answers: len(vespa.Questionnaires.Questions)}); got != want {
+	if got, want := rows.count(), (rowCounts{students: 1, scores: 2, comments: 1, answers: len(vespa.Object29.Questions)}); got != want {
 		t.Fatalf("2024/2025 rows at first sight: %+v, want %+v", got, want)
 	}
 	return r10, r29, rec, q, rows
@@ -184,7 +184,7 @@ func TestHistory(t *testing.T) {
 		b := crafted(t, options{})
 		r10, r29, rec, q, before := lastYear(t, b)
 		scoreFields(rec, 1, 9, 9, 9, 9, 9, 9)
-		delete(rec, vespa.Results.Scores[1][0].Key) // a cycle 2 score cleared
+		delete(rec, vespa.Object10.Scores[1][0].Key) // a cycle 2 score cleared
 		rec["field_187"] = "Renamed Student"
 		rec["field_2302"] = "Rewritten"
 		b.put(t, "object_10", r10, rec)
@@ -288,7 +288,7 @@ func TestRepair(t *testing.T) {
 	b.put(t, "object_29", oid(time.Date(2025, 9, 3, 8, 0, 0, 0, time.UTC), 4), q)
 	b.sweep(t)
 	current := studentRows(t, b.pool, "Drift@School.example", "2025/2026")
-	if got := current.count(); got != (rowCounts{students: 1, scores: 1, answers: len(vespa.Questionnaires.Questions)}) {
+	if got := current.count(); got != (rowCounts{students: 1, scores: 1, answers: len(vespa.Object29.Questions)}) {
 		t.Fatalf("current rows %+v", got)
 	}
 

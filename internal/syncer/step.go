@@ -31,7 +31,7 @@ func (st step) run(ctx context.Context, s *Syncer) (Applied, error) {
 			return err
 		}
 		p := st.page
-		p.RunID, p.Object, p.Now = st.runID, st.o.key, s.now()
+		p.RunID, p.Object, p.Now = st.runID, st.o.Key, s.now()
 		p.Seen, p.Changed, p.Deleted, p.Result = a.Seen, a.Changed, a.Deleted, a.Result
 		if err := s.store.RecordPage(ctx, tx, p); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"knacksync/internal/dbmigrate"
 	"knacksync/internal/pglock"
 	"knacksync/internal/store"
 )
@@ -119,7 +120,7 @@ func (s *Syncer) Sweep(ctx context.Context, opts SweepOptions) (*store.Run, erro
 		}
 	}
 	if sweepErr == nil {
-		s.analyzeStale(ctx)
+		s.analyzeStale(ctx, dbmigrate.Changed)
 		if sweepErr = s.recomputeStats(ctx, run.ID, full); sweepErr != nil {
 			status, errText = store.StatusFailed, sweepErr.Error()
 		}
@@ -140,11 +141,11 @@ func (s *Syncer) sweepObject(ctx context.Context, run *store.Run, p store.Object
 	}
 	start := s.now()
 	fail := func(err error) error {
-		_ = s.store.ObjectDone(context.WithoutCancel(ctx), run.ID, o.key, "failed", err.Error(), s.since(start), 0, nil)
+		_ = s.store.ObjectDone(context.WithoutCancel(ctx), run.ID, o.Key, "failed", err.Error(), s.since(start), 0, nil)
 		return err
 	}
 	// The objects before this one wrote the rows its pages look up.
-	s.analyzeStale(ctx)
+	s.analyzeStale(ctx, dbmigrate.Changed)
 	lctx := ctx
 	if run.FullSweep {
 		// The nightly full sweep projects every mirrored record again and
@@ -172,7 +173,7 @@ func (s *Syncer) sweepObject(ctx context.Context, run *store.Run, p store.Object
 			return fail(err)
 		}
 	}
-	return s.store.ObjectDone(ctx, run.ID, o.key, "complete", "", s.since(start), held, notes)
+	return s.store.ObjectDone(ctx, run.ID, o.Key, "complete", "", s.since(start), held, notes)
 }
 
 // settle projects the records of o that changes asked to project again
@@ -180,7 +181,7 @@ func (s *Syncer) sweepObject(ctx context.Context, run *store.Run, p store.Object
 // so it repeats.
 func (s *Syncer) settle(ctx context.Context, runID int64, o object) error {
 	for pass := 0; pass < 5; pass++ {
-		a, err := s.Reproject(ctx, runID, o.key, false)
+		a, err := s.Reproject(ctx, runID, o.Key, false)
 		if err != nil || a.Changed == 0 {
 			return err
 		}
@@ -191,12 +192,12 @@ func (s *Syncer) settle(ctx context.Context, runID int64, o object) error {
 // countUnowned records, after a complete sweep of o, the current-year rows
 // no record of it produces: another writer's rows, left alone (rule 16).
 func (s *Syncer) countUnowned(ctx context.Context, runID int64, o object) error {
-	res, err := s.store.Unowned(ctx, o.key, o.script, s.now())
+	res, err := s.store.Unowned(ctx, o.Key, o.Script, s.now())
 	if err != nil || len(res.Tables) == 0 {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx pgx.Tx) error {
-		return s.store.RecordPage(ctx, tx, store.PageDone{RunID: runID, Object: o.key, Result: res, Now: s.now()})
+		return s.store.RecordPage(ctx, tx, store.PageDone{RunID: runID, Object: o.Key, Result: res, Now: s.now()})
 	})
 }
 
@@ -205,11 +206,11 @@ func (s *Syncer) countUnowned(ctx context.Context, runID int64, o object) error 
 // is deleted mid-sweep) before it loses its rows; more than MaxDeleteRatio
 // of the object, or more than MaxConfirmGets, are held for an operator.
 func (s *Syncer) sweepDeletes(ctx context.Context, run *store.Run, o object) (held int, notes map[string]any, err error) {
-	missing, err := s.store.Missing(ctx, o.key, run.StartedAt)
+	missing, err := s.store.Missing(ctx, o.Key, run.StartedAt)
 	if err != nil || len(missing) == 0 {
 		return 0, nil, err
 	}
-	live, err := s.store.LiveCount(ctx, o.key)
+	live, err := s.store.LiveCount(ctx, o.Key)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -217,10 +218,10 @@ func (s *Syncer) sweepDeletes(ctx context.Context, run *store.Run, o object) (he
 	if ratio > s.cfg.MaxDeleteRatio || len(missing) > s.cfg.MaxConfirmGets {
 		reason := fmt.Sprintf("%d of %d records (%.1f%%) are missing from a complete sweep, above the limit of %.1f%% (SYNC_MAX_DELETE_RATIO) or %d confirmations; run `server sync --confirm-deletes` to apply",
 			len(missing), live, 100*ratio, 100*s.cfg.MaxDeleteRatio, s.cfg.MaxConfirmGets)
-		if err := s.store.HoldDeletions(ctx, run.ID, o.key, missing, live, reason, s.now()); err != nil {
+		if err := s.store.HoldDeletions(ctx, run.ID, o.Key, missing, live, reason, s.now()); err != nil {
 			return 0, nil, err
 		}
-		s.logger.WarnContext(ctx, "deletions held", slog.String("object", o.key), slog.Int("records", len(missing)), slog.String("reason", reason))
+		s.logger.WarnContext(ctx, "deletions held", slog.String("object", o.Key), slog.Int("records", len(missing)), slog.String("reason", reason))
 		return len(missing), map[string]any{"deletions_held": reason}, nil
 	}
 	_, err = s.deleteConfirmed(ctx, run.ID, o, missing)
@@ -263,7 +264,7 @@ func (s *Syncer) ConfirmDeletes(ctx context.Context) (Applied, error) {
 		if err != nil {
 			return total, err
 		}
-		ids, err := s.store.StillMissing(ctx, o.key, h.RecordIDs, h.CreatedAt)
+		ids, err := s.store.StillMissing(ctx, o.Key, h.RecordIDs, h.CreatedAt)
 		if err != nil {
 			return total, err
 		}
@@ -294,12 +295,12 @@ func (s *Syncer) ConfirmDeletes(ctx context.Context) (Applied, error) {
 // analyzeStale refreshes the planner's statistics of tables a sweep has
 // filled (a first sweep writes a million rows into empty tables). A failure
 // only costs speed: it is logged, and the sweep goes on.
-func (s *Syncer) analyzeStale(ctx context.Context) {
+func (s *Syncer) analyzeStale(ctx context.Context, share float64) {
 	if !s.analyzing.CompareAndSwap(false, true) {
 		return
 	}
 	defer s.analyzing.Store(false)
-	tables, err := s.store.AnalyzeStale(ctx)
+	tables, err := dbmigrate.AnalyzeStale(ctx, s.store.Pool(), share)
 	if err != nil {
 		s.logger.WarnContext(ctx, "analyze", slog.String("error", err.Error()))
 		return

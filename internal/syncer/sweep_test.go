@@ -222,7 +222,7 @@ func TestSweepUpdateChangesOnlyThatRow(t *testing.T) {
 		}
 		newEffort := (effort + 3) % 11
 		before := snapshot(t, b.pool)
-		if _, err := b.client.Update(t.Context(), "object_10", recordID, map[string]any{vespa.Results.Scores[0][1].Key: newEffort}); err != nil {
+		if _, err := b.client.Update(t.Context(), "object_10", recordID, map[string]any{vespa.Object10.Scores[0][1].Key: newEffort}); err != nil {
 			t.Fatal(err)
 		}
 		run := b.sweep(t)
@@ -237,7 +237,7 @@ func TestSweepUpdateChangesOnlyThatRow(t *testing.T) {
 	})
 
 	t.Run("answer", func(t *testing.T) {
-		q10 := vespa.Questionnaires.Questions[9]
+		q10 := vespa.Object29.Questions[9]
 		var email, rowID string
 		var value int
 		err := b.pool.QueryRow(t.Context(), `
@@ -251,7 +251,7 @@ func TestSweepUpdateChangesOnlyThatRow(t *testing.T) {
 		// the sync stored about it).
 		var recordID string
 		for _, r := range b.sim.Records("object_29") {
-			if oEmail(r, vespa.Questionnaires.Email.Key) == email {
+			if oEmail(r, vespa.Object29.Email.Key) == email {
 				recordID = r.ID
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"knacksync/internal/knack"
 	"knacksync/internal/store"
+	"knacksync/internal/vespa"
 )
 
 // Knack is what the syncer needs of the Knack client.
@@ -52,7 +53,8 @@ type Syncer struct {
 	analyzing atomic.Bool
 }
 
-// New returns a Syncer.
+// New returns a Syncer. Its store also runs the objects' SQL, which the
+// mapping package keeps with each object (vespa.SQL).
 func New(st *store.Store, kn Knack, logger *slog.Logger, now func() time.Time, cfg Config) *Syncer {
 	if cfg.MaxDeleteRatio == 0 {
 		cfg.MaxDeleteRatio = 0.05
@@ -66,7 +68,7 @@ func New(st *store.Store, kn Knack, logger *slog.Logger, now func() time.Time, c
 	if cfg.Workers == 0 {
 		cfg.Workers = 2
 	}
-	return &Syncer{store: st, knack: kn, logger: logger, now: now, cfg: cfg}
+	return &Syncer{store: st.WithScripts(vespa.SQL), knack: kn, logger: logger, now: now, cfg: cfg}
 }
 
 // ErrSweepRunning is returned when another process is sweeping.

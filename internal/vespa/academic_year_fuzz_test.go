@@ -15,7 +15,7 @@ var labelRE = regexp.MustCompile(`^(\d{4})/(\d{4})$`)
 // FuzzAcademicYear checks rule 3 for any date and any establishment: the
 // date is read from formatted Knack text (as a completion date is) and also
 // built from numbers in any time zone; the establishment's flags are read
-// from raw Knack values by ProjectEstablishment. For each date the label is
+// from raw Knack values by ProjectObject2. For each date the label is
 // "YYYY/YYYY" and:
 //   - calendar-year rule (Australian and use_standard_year explicitly
 //     false): Y/Y where Y is the date's year;
@@ -36,17 +36,17 @@ func FuzzAcademicYear(f *testing.F) {
 	f.Fuzz(func(t *testing.T, dateText string, year, month, day, hour, offsetMin int, auRaw, stdRaw, name string) {
 		rec := knack.Record{ID: "5a1000000000000000000001", Fields: map[string]json.RawMessage{}}
 		nameJSON, _ := json.Marshal(name)
-		rec.Fields[Establishments.Name.Key+"_raw"] = nameJSON
-		for key, raw := range map[string]string{Establishments.IsAustralian.Key: auRaw, Establishments.UseStandardYear.Key: stdRaw} {
+		rec.Fields[Object2.Name.Key+"_raw"] = nameJSON
+		for key, raw := range map[string]string{Object2.IsAustralian.Key: auRaw, Object2.UseStandardYear.Key: stdRaw} {
 			if raw != "" {
 				rec.Fields[key+"_raw"] = json.RawMessage(raw)
 			}
 		}
-		row, _ := ProjectEstablishment(rec)
+		row, _ := ProjectObject2(rec)
 		est := row.Info()
 		// The rule's choice, from the flags as Knack holds them.
-		au, _ := knack.DecodeBool(rec, Establishments.IsAustralian.Key)
-		std, _ := knack.DecodeBool(rec, Establishments.UseStandardYear.Key)
+		au, _ := knack.DecodeBool(rec, Object2.IsAustralian.Key)
+		std, _ := knack.DecodeBool(rec, Object2.UseStandardYear.Key)
 		calendar := au != nil && *au && std != nil && !*std
 
 		var dates []time.Time
@@ -105,7 +105,7 @@ func checkAcademicYear(t *testing.T, d time.Time, est EstablishmentInfo, calenda
 			t.Fatalf("%s (%+v): %s, but %s (%+v) gives %s", d, est, label, same.d, same.est, got)
 		}
 	}
-	q := QuestionnaireRows{YearUK: AcademicYear(d, EstablishmentInfo{}), YearAU: AcademicYear(d, australianRule())}
+	q := Object29Rows{YearUK: AcademicYear(d, EstablishmentInfo{}), YearAU: AcademicYear(d, australianRule())}
 	if got := q.YearFor(est); got != label {
 		t.Fatalf("%s (%+v): questionnaire YearFor %s, want %s", d, est, got, label)
 	}

@@ -39,7 +39,7 @@ func TestAcademicYear(t *testing.T) {
 			if diff := cmp.Diff(tt.want, AcademicYear(*tt.date, tt.est)); diff != "" {
 				t.Errorf("academic year mismatch (-want +got):\n%s", diff)
 			}
-			q := QuestionnaireRows{YearUK: AcademicYear(*tt.date, uk), YearAU: AcademicYear(*tt.date, auCal)}
+			q := Object29Rows{YearUK: AcademicYear(*tt.date, uk), YearAU: AcademicYear(*tt.date, auCal)}
 			if diff := cmp.Diff(tt.want, q.YearFor(tt.est)); diff != "" {
 				t.Errorf("questionnaire YearFor mismatch (-want +got):\n%s", diff)
 			}

@@ -90,3 +90,25 @@ func clock(hh, mm, ss, ampm string) (h, m, s int, ok bool) {
 	}
 	return h, m, s, true
 }
+
+// completionDate reads a completion date (rule 2) and returns it (nil when
+// absent or unparseable) and the date whose academic year the record takes:
+// the completion date, else the day the service first saw the record
+// (rule 4). ok is false when neither exists: that is a caller's bug (the
+// context must carry FirstSeen), reported as a date issue rather than
+// guessed from the clock.
+func completionDate(rec knack.Record, f Field, ctx Context, is *issueList) (completed *time.Time, yearDate time.Time, ok bool) {
+	d, err := knack.DecodeDate(rec, f.Key)
+	if err != nil {
+		is.addErr(RuleDate, f, err, "completion date cannot be read; academic year taken from when the record was first seen")
+	}
+	if d != nil {
+		return d, *d, true
+	}
+	first, ok := firstSeenDate(ctx)
+	if !ok {
+		is.add(RuleDate, f, "", "no completion date and no first-seen time; record skipped")
+		return nil, time.Time{}, false
+	}
+	return nil, first, true
+}

@@ -9,9 +9,9 @@ import (
 
 // Rule 5 ranks duplicates by the completion timestamp: the date, and the
 // time of day when Knack gives one; a date alone counts as 00:00.
-func TestProjectResultCompletedAt(t *testing.T) {
+func TestProjectObject10CompletedAt(t *testing.T) {
 	t.Parallel()
-	f := Results
+	f := Object10
 	at := func(y int, m time.Month, d, h, min int) *time.Time {
 		v := time.Date(y, m, d, h, min, 0, 0, time.UTC)
 		return &v
@@ -40,7 +40,7 @@ func TestProjectResultCompletedAt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectResult(resultRecord(t, resultA, tt.field), testContext())
+			rows, issues, ok := ProjectObject10(resultRecord(t, resultA, tt.field), testContext())
 			if !ok {
 				t.Fatalf("not ok: %v", issueKeys(issues))
 			}

@@ -1,7 +1,3 @@
-// Package vespa is the VESPA field map (one file per Knack object, kept as
-// data so a builder's change in Knack is a one-line change here) and the pure
-// rules that turn Knack records into rows of the dashboard's tables
-// (docs/mapping.md).
 package vespa
 
 // Field is one Knack field the sync reads: its key and the type the app's

@@ -67,39 +67,39 @@ func project(t *testing.T, f fixture) golden {
 	for _, rec := range f.Records {
 		p := projected{Record: rec.ID}
 		switch f.Object {
-		case Establishments.Object:
-			p.Rows, p.Issues = ProjectEstablishment(rec)
+		case Object2.Object:
+			p.Rows, p.Issues = ProjectObject2(rec)
 			p.OK = true
-		case Results.Object:
-			var rows ResultRows
-			rows, p.Issues, p.OK = ProjectResult(rec, ctx)
+		case Object10.Object:
+			var rows Object10Rows
+			rows, p.Issues, p.OK = ProjectObject10(rec, ctx)
 			if p.OK {
 				p.Rows = rows
 			}
-		case Questionnaires.Object:
-			var rows QuestionnaireRows
-			rows, p.Issues, p.OK = ProjectQuestionnaire(rec, ctx)
+		case Object29.Object:
+			var rows Object29Rows
+			rows, p.Issues, p.OK = ProjectObject29(rec, ctx)
 			if p.OK {
 				p.Rows = rows
 			}
-		case Staff.Object:
+		case Object5.Object:
 			var row StaffRow
-			row, p.Issues, p.OK = ProjectStaff(rec, ctx)
+			row, p.Issues, p.OK = ProjectObject5(rec, ctx)
 			if p.OK {
 				p.Rows = row
 			}
-		case SuperUsers.Object:
+		case Object21.Object:
 			var row SuperUserRow
-			row, p.Issues, p.OK = ProjectSuperUser(rec)
+			row, p.Issues, p.OK = ProjectObject21(rec)
 			if p.OK {
 				p.Rows = row
 			}
-		case Accounts.Object:
-			id, email, issues := ProjectAccount(rec)
+		case Object3.Object:
+			id, email, issues := ProjectObject3(rec)
 			p.Rows, p.Issues, p.OK = map[string]string{"ID": id, "Email": email}, issues, email != ""
-		case Profiles.Object:
-			var rows ProfileRows
-			rows, p.Issues, p.OK = ProjectProfile(rec, ctx)
+		case Object112.Object:
+			var rows Object112Rows
+			rows, p.Issues, p.OK = ProjectObject112(rec, ctx)
 			if p.OK {
 				p.Rows = rows
 			}

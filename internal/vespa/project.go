@@ -92,3 +92,25 @@ func firstSeenDate(ctx Context) (time.Time, bool) {
 	y, m, d := ctx.FirstSeen.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), true
 }
+
+func emailDetail(err error, who string) string {
+	if errors.Is(err, knack.ErrNoValue) {
+		return "no " + who + " email; record skipped"
+	}
+	return "invalid " + who + " email; record skipped"
+}
+
+func establishmentDetail(ids []string, who string) string {
+	if len(ids) == 0 {
+		return "no establishment; " + who + " stored without one"
+	}
+	return "establishment not among the synced establishments; " + who + " stored without one"
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}

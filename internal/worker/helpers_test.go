@@ -23,46 +23,17 @@ import (
 	"knacksync/internal/pglock"
 	"knacksync/internal/store"
 	"knacksync/internal/syncer"
+	"knacksync/internal/testkit"
 	"knacksync/internal/vespa"
 	"knacksync/internal/worker"
 )
 
-// epoch is the injected wall clock: 20 November 2025, 12:00 UTC, so that
-// the generated data's academic year is the current one whatever day the
-// tests run, and the app's timezone (London) is UTC.
-var epoch = time.Date(2025, 11, 20, 12, 0, 0, 0, time.UTC)
+// epoch is the injected wall clock (testkit.Epoch).
+var epoch = testkit.Epoch
 
-// clock is the injected clock; every reading is a millisecond later than the
-// last, as a real clock would be.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Millisecond)
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// tiny is the tiny generated dataset (seed 1) at epoch, shared read-only:
-// the simulator copies what it serves.
-var tiny = sync.OnceValues(func() (tinyData, error) {
-	ds, dirty, err := vespagen.GenerateWithManifest(vespagen.Tiny, 1, epoch)
-	return tinyData{ds, dirty}, err
-})
-
-type tinyData struct {
-	ds    *knacksim.Dataset
-	dirty *vespagen.Dirty
-}
+// tiny is the tiny generated data set and its manifest, shared read-only
+// (testkit).
+var tiny = testkit.Tiny
 
 type testBundle struct {
 	pool   *pgxpool.Pool
@@ -70,7 +41,7 @@ type testBundle struct {
 	sim    *knacksim.Server
 	client *knack.Client
 	syncer *syncer.Syncer
-	clock  *clock
+	clock  *testkit.Clock
 	dirty  *vespagen.Dirty
 	logger *slog.Logger
 }
@@ -95,12 +66,12 @@ func setup(t *testing.T, opts options) *testBundle {
 		if err != nil {
 			t.Fatalf("generate tiny: %v", err)
 		}
-		ds, dirty = td.ds, td.dirty
+		ds, dirty = td.Data, td.Dirty
 	}
 	// Room for a sweep, a hints pass, the test's own locks and the River
 	// test transaction at once.
 	pool := dbtest.Connect(t, dbtest.URL(t)+"&pool_max_conns=12")
-	clk := &clock{t: epoch}
+	clk := testkit.NewClock(epoch)
 	sim := knacksim.Start(t, knacksim.Options{Dataset: ds, RatePerSecond: -1, Seed: 7, Now: clk.Now})
 	key := sim.APIKey()
 	if opts.apiKey != "" {
@@ -128,7 +99,7 @@ func setup(t *testing.T, opts options) *testBundle {
 func dbOnly(t *testing.T) *testBundle {
 	t.Helper()
 	pool := dbtest.Pool(t)
-	return &testBundle{pool: pool, store: store.New(pool), clock: &clock{t: epoch}, logger: slog.New(slog.DiscardHandler)}
+	return &testBundle{pool: pool, store: store.New(pool), clock: testkit.NewClock(epoch), logger: slog.New(slog.DiscardHandler)}
 }
 
 // sweep runs a complete sweep and requires it to succeed.
@@ -201,7 +172,7 @@ func (b *testBundle) effort(t *testing.T, recordID string) int {
 }
 
 // effortKey is object_10's cycle-1 effort field.
-var effortKey = vespa.Results.Scores[0][1].Key
+var effortKey = vespa.Object10.Scores[0][1].Key
 
 // set changes fields of a record in the simulator directly (no HTTP, so no
 // change hint and no request counted), rendered as Knack renders them.

@@ -26,14 +26,14 @@ func withModified(t *testing.T) *knacksim.Dataset {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := td.ds.Schema
+	schema := td.Data.Schema
 	schema.Objects = slices.Clone(schema.Objects)
 	i := slices.IndexFunc(schema.Objects, func(o knacksim.Object) bool { return o.Key == "object_10" })
 	schema.Objects[i].Fields = append(slices.Clone(schema.Objects[i].Fields), knacksim.Field{
 		Key: modifiedKey, Name: "Modified", Type: "date_time",
 		Format: map[string]any{"date_format": "mm/dd/yyyy", "time_format": "military"},
 	})
-	return &knacksim.Dataset{Schema: schema, Records: td.ds.Records}
+	return &knacksim.Dataset{Schema: schema, Records: td.Data.Records}
 }
 
 // TestPollWorker: the modified-date poll catches changes that send no hint

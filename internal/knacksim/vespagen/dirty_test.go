@@ -59,7 +59,7 @@ func TestDirtyCases(t *testing.T) {
 			}
 		}
 	}
-	res := vespa.Results
+	res := vespa.Object10
 
 	check("EmailMixedCase", d.EmailMixedCase, func(r Ref) bool {
 		var v struct{ Email string }
@@ -148,7 +148,7 @@ func TestDirtyCases(t *testing.T) {
 		t.Errorf("AnswerFifty in %s, want q29_vision_grades %s", d.AnswerFifty[0].Field, f)
 	}
 
-	qn := vespa.Questionnaires
+	qn := vespa.Object29
 	link := func(rec knack.Record) string {
 		var conn []struct{ ID string }
 		_ = json.Unmarshal(rec.Raw(qn.Result.Key), &conn)
@@ -248,7 +248,7 @@ func TestDirtyCases(t *testing.T) {
 	check("UnknownEstablishment", d.UnknownEstablishment, func(r Ref) bool {
 		var conn []struct{ ID string }
 		_ = json.Unmarshal([]byte(raw(r)), &conn)
-		_, known := tb.byID[vespa.Establishments.Object][conn[0].ID]
+		_, known := tb.byID[vespa.Object2.Object][conn[0].ID]
 		return len(conn) == 1 && !known
 	})
 
@@ -258,10 +258,10 @@ func TestDirtyCases(t *testing.T) {
 	check("SchoolLowerPortal", d.SchoolLowerPortal, exact(`"coaching portal"`))
 	check("SchoolNameEmpty", d.SchoolNameEmpty, func(r Ref) bool {
 		rec := tb.record(t, r.Object, r.ID)
-		return raw(r) == `"EMPTY"` && string(rec.Raw(vespa.Establishments.NameFallback.Key)) == `"`+r.Want+`"`
+		return raw(r) == `"EMPTY"` && string(rec.Raw(vespa.Object2.NameFallback.Key)) == `"`+r.Want+`"`
 	})
 	isAU := func(r Ref) bool {
-		return string(tb.record(t, r.Object, r.ID).Raw(vespa.Establishments.IsAustralian.Key)) == "true"
+		return string(tb.record(t, r.Object, r.ID).Raw(vespa.Object2.IsAustralian.Key)) == "true"
 	}
 	check("AusStandardYearEmpty", d.AusStandardYearEmpty, func(r Ref) bool { return isAU(r) && exact(`""`)(r) })
 	check("AusStandardYearFalse", d.AusStandardYearFalse, func(r Ref) bool { return isAU(r) && raw(r) == "false" })
@@ -273,7 +273,7 @@ func TestDirtyCases(t *testing.T) {
 		_ = json.Unmarshal(rec.Raw(res.Establishment.Key), &conn)
 		perSchool[conn[0].ID]++
 	}
-	for _, rec := range tb.ds.Records[vespa.Establishments.Object] {
+	for _, rec := range tb.ds.Records[vespa.Object2.Object] {
 		if perSchool[rec.ID] == 0 {
 			t.Errorf("establishment %s has no students", rec.ID)
 		}
@@ -283,8 +283,8 @@ func TestDirtyCases(t *testing.T) {
 		return raw(r) == "[]" && formatted(r) == `""` || raw(r) == "<absent>" && formatted(r) == "<absent>"
 	})
 	for _, l := range d.SuperUserAlsoStaff {
-		su := knackEmail(t, tb.record(t, l.From.Object, l.From.ID), vespa.SuperUsers.Email.Key)
-		st := knackEmail(t, tb.record(t, l.To.Object, l.To.ID), vespa.Staff.Email.Key)
+		su := knackEmail(t, tb.record(t, l.From.Object, l.From.ID), vespa.Object21.Email.Key)
+		st := knackEmail(t, tb.record(t, l.To.Object, l.To.ID), vespa.Object5.Email.Key)
 		if su != st || su == "" {
 			t.Errorf("SuperUserAlsoStaff %+v: %s vs %s", l, su, st)
 		}
@@ -307,7 +307,7 @@ func TestDirtyCases(t *testing.T) {
 		_, has := m["subject"]
 		return !has
 	})
-	accounts := tb.byID[vespa.Accounts.Object]
+	accounts := tb.byID[vespa.Object3.Object]
 	check("ProfileMissingAccount", d.ProfileMissingAccount, func(r Ref) bool {
 		var conn []struct{ ID string }
 		_ = json.Unmarshal([]byte(raw(r)), &conn)
@@ -320,13 +320,13 @@ func TestDirtyCases(t *testing.T) {
 			return false
 		}
 		acc, ok := accounts[id]
-		return ok && knackEmail(t, acc, vespa.Accounts.Email.Key) == r.Want
+		return ok && knackEmail(t, acc, vespa.Object3.Email.Key) == r.Want
 	})
 	check("AccountAnchorOnly", d.AccountAnchorOnly, func(r Ref) bool {
 		return raw(r) == "<absent>" && strings.Contains(formatted(r), "mailto:"+r.Want)
 	})
 	// Every profile but the missing-account ones points at an account.
-	for _, rec := range tb.ds.Records[vespa.Profiles.Object] {
+	for _, rec := range tb.ds.Records[vespa.Object112.Object] {
 		if id := accountID(rec); accounts[id].ID == "" && !containsID(d.ProfileMissingAccount, rec.ID) {
 			t.Errorf("profile %s: account %s missing", rec.ID, id)
 		}
@@ -365,11 +365,11 @@ func decodeName(t *testing.T, raw string) string {
 
 func accountID(r knack.Record) string {
 	var conn []struct{ ID string }
-	if json.Unmarshal(r.Raw(vespa.Profiles.Account.Key), &conn) == nil && len(conn) == 1 {
+	if json.Unmarshal(r.Raw(vespa.Object112.Account.Key), &conn) == nil && len(conn) == 1 {
 		return conn[0].ID
 	}
 	var id string
-	_ = json.Unmarshal(r.Raw(vespa.Profiles.Account.Key), &id)
+	_ = json.Unmarshal(r.Raw(vespa.Object112.Account.Key), &id)
 	return id
 }
 

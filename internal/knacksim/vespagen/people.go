@@ -70,10 +70,10 @@ func (g *gen) makeStaff() {
 	for range g.p.k {
 		p := takeStaff()
 		p.school = -1
-		g.d.StaffNoEstablishment = append(g.d.StaffNoEstablishment, Ref{Object: vespa.Staff.Object, ID: p.id, Field: vespa.Staff.Establishment.Key})
+		g.d.StaffNoEstablishment = append(g.d.StaffNoEstablishment, Ref{Object: vespa.Object5.Object, ID: p.id, Field: vespa.Object5.Establishment.Key})
 		p = takeStaff()
 		p.school, p.omitSchool = -1, true
-		g.d.StaffNoEstablishment = append(g.d.StaffNoEstablishment, Ref{Object: vespa.Staff.Object, ID: p.id, Field: vespa.Staff.Establishment.Key})
+		g.d.StaffNoEstablishment = append(g.d.StaffNoEstablishment, Ref{Object: vespa.Object5.Object, ID: p.id, Field: vespa.Object5.Establishment.Key})
 	}
 
 	both := max(1, min(g.p.k, g.p.superUsers/2))
@@ -84,8 +84,8 @@ func (g *gen) makeStaff() {
 			st := takeStaff()
 			p.first, p.last, p.email = st.first, st.last, st.email
 			g.d.SuperUserAlsoStaff = append(g.d.SuperUserAlsoStaff, Link{
-				From: Ref{Object: vespa.SuperUsers.Object, ID: p.id, Field: vespa.SuperUsers.Email.Key, Want: p.email},
-				To:   Ref{Object: vespa.Staff.Object, ID: st.id, Field: vespa.Staff.Email.Key, Want: st.email},
+				From: Ref{Object: vespa.Object21.Object, ID: p.id, Field: vespa.Object21.Email.Key, Want: p.email},
+				To:   Ref{Object: vespa.Object5.Object, ID: st.id, Field: vespa.Object5.Email.Key, Want: st.email},
 			})
 		} else {
 			p.first, p.last = g.pick(firstNames), g.pick(lastNames)
@@ -172,7 +172,7 @@ func (g *gen) subjects(s *student, created time.Time) []string {
 }
 
 func (g *gen) dirtyProfiles() error {
-	pr, obj := vespa.Profiles, vespa.Profiles.Object
+	pr, obj := vespa.Object112, vespa.Object112.Object
 	n := len(g.profiles)
 	if n == 0 {
 		return errors.New("no academic profiles")
@@ -229,7 +229,7 @@ func (g *gen) dirtyProfiles() error {
 			}, anyProfile},
 			{func(p *profile) {
 				p.acc.anchorOnly = true
-				d.AccountAnchorOnly = append(d.AccountAnchorOnly, Ref{vespa.Accounts.Object, p.acc.id, vespa.Accounts.Email.Key, p.acc.email})
+				d.AccountAnchorOnly = append(d.AccountAnchorOnly, Ref{vespa.Object3.Object, p.acc.id, vespa.Object3.Email.Key, p.acc.email})
 			}, anyProfile},
 		} {
 			p, err := take(c.ok)
@@ -243,7 +243,7 @@ func (g *gen) dirtyProfiles() error {
 }
 
 func (g *gen) emitStaff(p *person) knack.Record {
-	st := vespa.Staff
+	st := vespa.Object5
 	b := &g.b
 	b.reset()
 	b.email(g.keys.of(st.Email), p.email)
@@ -260,7 +260,7 @@ func (g *gen) emitStaff(p *person) knack.Record {
 }
 
 func (g *gen) emitSuperUser(p *person) knack.Record {
-	su := vespa.SuperUsers
+	su := vespa.Object21
 	b := &g.b
 	b.reset()
 	b.email(g.keys.of(su.Email), p.email)
@@ -269,7 +269,7 @@ func (g *gen) emitSuperUser(p *person) knack.Record {
 }
 
 func (g *gen) emitAccount(a *account) knack.Record {
-	k := g.keys.of(vespa.Accounts.Email)
+	k := g.keys.of(vespa.Object3.Email)
 	b := &g.b
 	b.reset()
 	b.email(k, a.email)
@@ -280,7 +280,7 @@ func (g *gen) emitAccount(a *account) knack.Record {
 }
 
 func (g *gen) emitProfile(p *profile) knack.Record {
-	pr := vespa.Profiles
+	pr := vespa.Object112
 	b := &g.b
 	b.reset()
 	if p.accountText {

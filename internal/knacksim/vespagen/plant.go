@@ -14,11 +14,11 @@ import (
 const isoDate = "2006-01-02"
 
 func ref10(s *student, f vespa.Field, want string) Ref {
-	return Ref{Object: vespa.Results.Object, ID: s.id10, Field: f.Key, Want: want}
+	return Ref{Object: vespa.Object10.Object, ID: s.id10, Field: f.Key, Want: want}
 }
 
 func ref29(s *student, f vespa.Field, want string) Ref {
-	return Ref{Object: vespa.Questionnaires.Object, ID: s.id29, Field: f.Key, Want: want}
+	return Ref{Object: vespa.Object29.Object, ID: s.id29, Field: f.Key, Want: want}
 }
 
 // plain is a student fit to carry one dirty case: a known school, a
@@ -45,7 +45,7 @@ func (g *gen) dirtyStudents() error {
 		}
 		return s
 	}
-	res, qn, d := vespa.Results, vespa.Questionnaires, g.d
+	res, qn, d := vespa.Object10, vespa.Object29, g.d
 	dateKeys := g.keys.of(res.CompletionDate)
 
 	for i := range g.p.k {
@@ -270,7 +270,7 @@ func (g *gen) redate(s *student, y int, date time.Time) {
 
 // question returns the questionnaire item with that question id.
 func question(id string) vespa.Question {
-	for _, q := range vespa.Questionnaires.Questions {
+	for _, q := range vespa.Object29.Questions {
 		if q.ID == id {
 			return q
 		}

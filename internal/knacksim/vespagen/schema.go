@@ -15,13 +15,13 @@ const AppID = "5f3c9e1ab2d4c6e8f0a1b2c3"
 // reads, built from the vespa field map: keys and types come from there,
 // names are descriptive.
 func Schema() knacksim.Schema {
-	est := vespa.Establishments
-	res := vespa.Results
-	qn := vespa.Questionnaires
-	st := vespa.Staff
-	su := vespa.SuperUsers
-	acc := vespa.Accounts
-	pr := vespa.Profiles
+	est := vespa.Object2
+	res := vespa.Object10
+	qn := vespa.Object29
+	st := vespa.Object5
+	su := vespa.Object21
+	acc := vespa.Object3
+	pr := vespa.Object112
 
 	resFields := []knacksim.Field{
 		field(res.Name, "Student Name"),
@@ -74,7 +74,7 @@ func Schema() knacksim.Schema {
 		prFields = append(prFields, field(f, "Subject "+strconv.Itoa(i+1)))
 	}
 
-	return knacksim.Schema{
+	sch := knacksim.Schema{
 		ID:       AppID,
 		Name:     "VESPA Academy",
 		Timezone: "London",
@@ -104,6 +104,32 @@ func Schema() knacksim.Schema {
 			{Key: qn.Object, Name: "Psychometric Questionnaire", Identifier: qn.Email.Key, Type: "StandardObject", Fields: qnFields},
 			{Key: pr.Object, Name: "Academic Profile", Identifier: pr.StudentName.Key, Type: "StandardObject", Fields: prFields},
 		},
+	}
+	withMapFields(sch.Objects)
+	return sch
+}
+
+// withMapFields adds to each object the fields of its vespa map that the
+// lists above do not name, named by their labels: a field added to the
+// map (internal/vespa/objectN.go) is in the simulated app at once.
+func withMapFields(objects []knacksim.Object) {
+	for i := range objects {
+		o := &objects[i]
+		have := map[string]bool{}
+		for _, f := range o.Fields {
+			have[f.Key] = true
+		}
+		for _, m := range vespa.Objects {
+			if m.Key != o.Key {
+				continue
+			}
+			for _, f := range m.Fields() {
+				if !have[f.Key] {
+					have[f.Key] = true
+					o.Fields = append(o.Fields, field(f, vespa.FieldLabel(o.Key, f.Key)))
+				}
+			}
+		}
 	}
 }
 

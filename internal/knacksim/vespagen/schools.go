@@ -96,9 +96,9 @@ func (g *gen) makeSchools() {
 			s.weight = 3 // tiny: most students in the one plain UK school
 		}
 		ref := func(f vespa.Field, want string) Ref {
-			return Ref{Object: vespa.Establishments.Object, ID: s.id, Field: f.Key, Want: want}
+			return Ref{Object: vespa.Object2.Object, ID: s.id, Field: f.Key, Want: want}
 		}
-		est := vespa.Establishments
+		est := vespa.Object2
 		if tr&trCancelled != 0 {
 			s.status = "Cancelled"
 			g.d.SchoolCancelled = append(g.d.SchoolCancelled, ref(est.Status, s.status))
@@ -156,7 +156,7 @@ func (g *gen) schoolWith(ok func(*school) bool) int {
 }
 
 func (g *gen) emitSchool(s *school) knack.Record {
-	est := vespa.Establishments
+	est := vespa.Object2
 	b := &g.b
 	b.reset()
 	b.text(g.keys.of(est.Name), s.field44)

@@ -41,7 +41,7 @@ type student struct {
 	ov10, ov29     []override
 }
 
-func (g *gen) nq() int { return len(vespa.Questionnaires.Questions) }
+func (g *gen) nq() int { return len(vespa.Object29.Questions) }
 
 func (g *gen) makeStudents() {
 	for i := range g.p.students {
@@ -253,7 +253,7 @@ func (g *gen) clone(s *student) *student {
 }
 
 func (g *gen) emitResult(s *student) knack.Record {
-	res := vespa.Results
+	res := vespa.Object10
 	b := &g.b
 	b.reset()
 	b.email(g.keys.of(res.Email), s.email)
@@ -287,7 +287,7 @@ func (g *gen) emitResult(s *student) knack.Record {
 }
 
 func (g *gen) emitQuestionnaire(s *student) knack.Record {
-	qn := vespa.Questionnaires
+	qn := vespa.Object29
 	b := &g.b
 	b.reset()
 	b.email(g.keys.of(qn.Email), s.email29)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"knacksync/internal/knack"
+	"knacksync/internal/knacksim"
 	"knacksync/internal/vespa"
 )
 
@@ -359,44 +360,12 @@ func appendAnchor(dst []byte, addr string) []byte {
 	return append(dst, `</a>"`...)
 }
 
-// appendString writes s as a JSON string. Unlike encoding/json it copies
-// bytes >= 0x80 as they are and does not escape HTML; s must be valid UTF-8
-// (hostile text is planted as JSON escapes instead, see plant.go), and the
-// simulator escapes any byte that is not (knacksim's escapeInvalidUTF8).
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendStringBody(dst, s)
-	return append(dst, '"')
-}
+// appendString writes s as a JSON string (knacksim's encoder: bytes >= 0x80
+// as they are, no HTML escaping). s is valid UTF-8: hostile text is planted
+// as JSON escapes instead (see plant.go).
+func appendString(dst []byte, s string) []byte { return knacksim.AppendJSONString(dst, s) }
 
-const hexDigits = "0123456789abcdef"
-
-func appendStringBody(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"':
-			dst = append(dst, '\\', '"')
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	return append(dst, s[start:]...)
-}
+func appendStringBody(dst []byte, s string) []byte { return knacksim.AppendJSONStringBody(dst, s) }
 
 // jsonText is s as a standalone JSON string value.
 func jsonText(s string) json.RawMessage {

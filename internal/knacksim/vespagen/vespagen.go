@@ -39,10 +39,13 @@ const (
 	// results and 36,000 questionnaires (some 1.3 million answers), 13,000
 	// academic profiles, 520 staff.
 	Vespa Scale = "vespa"
+	// Vespa2x doubles the live app (260 schools, about 73,000 students), to
+	// show how a sweep's cost grows with the records.
+	Vespa2x Scale = "vespa2x"
 )
 
 // Scales lists the scales, smallest first.
-var Scales = []Scale{Tiny, Small, Vespa}
+var Scales = []Scale{Tiny, Small, Vespa, Vespa2x}
 
 // ParseScale reads a scale name.
 func ParseScale(s string) (Scale, error) {
@@ -51,7 +54,7 @@ func ParseScale(s string) (Scale, error) {
 			return sc, nil
 		}
 	}
-	return "", fmt.Errorf("unknown scale %q (want tiny, small or vespa)", s)
+	return "", fmt.Errorf("unknown scale %q (want tiny, small, vespa or vespa2x)", s)
 }
 
 type params struct {
@@ -72,6 +75,8 @@ func paramsFor(s Scale) (params, error) {
 		return params{schools: 10, students: 2000, staffPerSchool: 4, superUsers: 5, k: 3, answerShare: 0.986, profileShare: 0.6}, nil
 	case Vespa:
 		return params{schools: 130, students: 36440, staffPerSchool: 4, superUsers: 10, k: 20, answerShare: 0.986, profileShare: 0.595}, nil
+	case Vespa2x:
+		return params{schools: 260, students: 72880, staffPerSchool: 4, superUsers: 20, k: 40, answerShare: 0.986, profileShare: 0.595}, nil
 	}
 	return params{}, fmt.Errorf("unknown scale %q", s)
 }
@@ -242,25 +247,25 @@ func (g *gen) emit(yield func(string, knack.Record) error) error {
 	}
 	for _, step := range []func() error{
 		func() error {
-			return emitSorted(yield, vespa.Establishments.Object, g.schools, func(s *school) string { return s.id }, g.emitSchool)
+			return emitSorted(yield, vespa.Object2.Object, g.schools, func(s *school) string { return s.id }, g.emitSchool)
 		},
 		func() error {
-			return emitSorted(yield, vespa.Accounts.Object, accounts, func(a *account) string { return a.id }, g.emitAccount)
+			return emitSorted(yield, vespa.Object3.Object, accounts, func(a *account) string { return a.id }, g.emitAccount)
 		},
 		func() error {
-			return emitSorted(yield, vespa.Staff.Object, g.staff, func(p *person) string { return p.id }, g.emitStaff)
+			return emitSorted(yield, vespa.Object5.Object, g.staff, func(p *person) string { return p.id }, g.emitStaff)
 		},
 		func() error {
-			return emitSorted(yield, vespa.SuperUsers.Object, g.supers, func(p *person) string { return p.id }, g.emitSuperUser)
+			return emitSorted(yield, vespa.Object21.Object, g.supers, func(p *person) string { return p.id }, g.emitSuperUser)
 		},
 		func() error {
-			return emitSorted(yield, vespa.Results.Object, g.students, func(s *student) string { return s.id10 }, g.emitResult)
+			return emitSorted(yield, vespa.Object10.Object, g.students, func(s *student) string { return s.id10 }, g.emitResult)
 		},
 		func() error {
-			return emitSorted(yield, vespa.Questionnaires.Object, with29, func(s *student) string { return s.id29 }, g.emitQuestionnaire)
+			return emitSorted(yield, vespa.Object29.Object, with29, func(s *student) string { return s.id29 }, g.emitQuestionnaire)
 		},
 		func() error {
-			return emitSorted(yield, vespa.Profiles.Object, g.profiles, func(p *profile) string { return p.id }, g.emitProfile)
+			return emitSorted(yield, vespa.Object112.Object, g.profiles, func(p *profile) string { return p.id }, g.emitProfile)
 		},
 	} {
 		if err := step(); err != nil {

@@ -172,7 +172,7 @@ func TestShapes(t *testing.T) {
 				fv, okF := r.Fields[key]
 				rv, okR := r.Fields[key+"_raw"]
 				if !okF || !okR {
-					if object == vespa.Staff.Object && key == vespa.Staff.Establishment.Key {
+					if object == vespa.Object5.Object && key == vespa.Object5.Establishment.Key {
 						continue
 					}
 					t.Fatalf("%s %s: %s missing (formatted %v, raw %v)", object, r.ID, key, okF, okR)
@@ -268,7 +268,7 @@ func mustUnmarshal(t *testing.T, b []byte, v any) {
 func TestRealism(t *testing.T) {
 	t.Parallel()
 	tb := setup(t, Small, 5, testNow)
-	res, qn := vespa.Results, vespa.Questionnaires
+	res, qn := vespa.Object10, vespa.Object29
 	years := map[string]int{}
 	for _, r := range tb.ds.Records[res.Object] {
 		var raw map[string]any
@@ -400,7 +400,7 @@ func TestGenerateEach(t *testing.T) {
 	if !bytes.Equal(dump(t, want), dump(t, got)) {
 		t.Error("GenerateEach and Generate differ")
 	}
-	if len(order) != len(want.Records) || order[0] != vespa.Establishments.Object {
+	if len(order) != len(want.Records) || order[0] != vespa.Object2.Object {
 		t.Errorf("objects yielded in runs %v, want each once, object_2 first", order)
 	}
 
@@ -461,13 +461,13 @@ func TestSchema(t *testing.T) {
 	}
 	// Every field of the vespa map is in the schema.
 	for object, fs := range map[string][]vespa.Field{
-		vespa.Results.Object:        {vespa.Results.Email, vespa.Results.Gender, vespa.Results.Scores[2][5], vespa.Results.Goal[2]},
-		vespa.Questionnaires.Object: {vespa.Questionnaires.Result, vespa.Questionnaires.Questions[31].Cycles[2]},
-		vespa.Profiles.Object:       {vespa.Profiles.Subjects[14], vespa.Profiles.CentreNumber},
-		vespa.Establishments.Object: {vespa.Establishments.UseStandardYear},
-		vespa.Staff.Object:          {vespa.Staff.Establishment},
-		vespa.SuperUsers.Object:     {vespa.SuperUsers.Name},
-		vespa.Accounts.Object:       {vespa.Accounts.Email},
+		vespa.Object10.Object:  {vespa.Object10.Email, vespa.Object10.Gender, vespa.Object10.Scores[2][5], vespa.Object10.Goal[2]},
+		vespa.Object29.Object:  {vespa.Object29.Result, vespa.Object29.Questions[31].Cycles[2]},
+		vespa.Object112.Object: {vespa.Object112.Subjects[14], vespa.Object112.CentreNumber},
+		vespa.Object2.Object:   {vespa.Object2.UseStandardYear},
+		vespa.Object5.Object:   {vespa.Object5.Establishment},
+		vespa.Object21.Object:  {vespa.Object21.Name},
+		vespa.Object3.Object:   {vespa.Object3.Email},
 	} {
 		if !seen[object] {
 			t.Fatalf("schema lacks %s", object)
@@ -509,8 +509,8 @@ func BenchmarkGenerateVespa(b *testing.B) {
 		b.ReportMetric(float64(n), object)
 	}
 	answers := 0
-	for _, r := range ds.Records[vespa.Questionnaires.Object] {
-		for _, q := range vespa.Questionnaires.Questions {
+	for _, r := range ds.Records[vespa.Object29.Object] {
+		for _, q := range vespa.Object29.Questions {
 			for _, f := range q.Cycles {
 				if v := r.Raw(f.Key); len(v) > 0 && string(v) != `""` {
 					answers++

@@ -107,11 +107,3 @@ WHERE coalesce(ss.id, ns.id, qs.id, nq.id) IS NOT NULL
 GROUP BY 1, 2
 ORDER BY 1, 2;
 
--- name: stale_tables
--- Base tables the planner has no fresh statistics for: never analyzed, or a
--- fifth of their rows changed since (after a first sweep, autovacuum has not
--- caught up, and the recompute's joins would be planned blind).
-SELECT relname FROM pg_stat_user_tables
-WHERE schemaname = 'public'
-  AND relname IN ('establishments', 'students', 'vespa_scores', 'question_responses')
-  AND (coalesce(last_analyze, last_autoanalyze) IS NULL OR n_mod_since_analyze > n_live_tup / 5);

@@ -60,7 +60,7 @@ INSERT INTO stg_issues (record_id, rule, field, value, detail)
 SELECT l.record_id, 'unlinked_answer', '', l.email,
        'no student with this email in ' || q.year_uk ||
        CASE WHEN q.year_au <> q.year_uk THEN ' (or ' || q.year_au || ')' ELSE '' END ||
-       CASE WHEN l.result_knack_id <> '' THEN ', nor through object_10 record ' || l.result_knack_id ELSE '' END
+       CASE WHEN l.result_knack_id <> '' THEN ', nor through ' || @results_object || ' record ' || l.result_knack_id ELSE '' END
 FROM links l JOIN stg_questionnaires q ON q.record_id = l.record_id
 WHERE l.student_id IS NULL AND EXISTS (SELECT 1 FROM stg_answer_sets a WHERE a.record_id = l.record_id);
 
@@ -72,7 +72,7 @@ FROM links l
 JOIN stg_answer_sets a ON a.record_id = l.record_id
 JOIN public.students s ON s.id = l.student_id
 LEFT JOIN knacksync.claims c10
-       ON c10.object = 'object_10' AND c10.held AND c10.claim = s.academic_year || '|' || lower(s.email)
+       ON c10.object = @results_object AND c10.held AND c10.claim = s.academic_year || '|' || lower(s.email)
 WHERE a.cycle <= coalesce(c10.last_cycle, 3);
 
 -- name: orphans
@@ -89,8 +89,8 @@ SELECT 'question_responses' AS tbl, 0, 0, (SELECT count(*) FROM gone), 0, 0, 0, 
 -- name: locked
 -- Rule 11: a winning key (student, cycle) of a history year that has
 -- answers already is history: not written. A changed record that says
--- otherwise is reported (history_locked). A key without answers yet is
--- inserted (history starts at first sight).
+-- otherwise is reported (history_locked, in the answers section). A key
+-- without answers yet is inserted (history starts at first sight).
 CREATE TEMP TABLE locked ON COMMIT DROP AS
 SELECT w.claim, w.record_id, w.repair, split_part(w.claim, '|', 1) AS academic_year,
        split_part(w.claim, '|', 2)::uuid AS student_id, split_part(w.claim, '|', 3)::int AS cycle
@@ -103,28 +103,17 @@ WHERE w.in_batch AND w.history
 -- lookup whatever size the planner guesses.
 CREATE INDEX ON locked (claim);
 ANALYZE locked;
-INSERT INTO stg_issues (record_id, rule, field, value, detail)
-SELECT DISTINCT l.record_id, 'history_locked', l.academic_year, '',
-       'Knack differs from the answers of ' || l.academic_year ||
-       ', an earlier academic year than the current one (history): not applied'
-FROM locked l
-JOIN stg_answer_sets a ON a.record_id = l.record_id AND a.cycle = l.cycle
-CROSS JOIN LATERAL (
-    SELECT array_agg(t.question_id::text ORDER BY t.question_id COLLATE "C") AS question_ids,
-           array_agg(t.response_value ORDER BY t.question_id COLLATE "C") AS vals
-    FROM public.question_responses t
-    WHERE t.student_id = l.student_id AND t.cycle = l.cycle AND t.academic_year = l.academic_year
-) cur
-WHERE NOT l.repair AND (a.question_ids, a.vals) IS DISTINCT FROM (cur.question_ids, cur.vals);
 
 -- name: answers
--- The cycles written whose stored answers differ from the record's. A
--- repaired record's answers that it does not produce are another writer's:
--- left alone and counted as unowned (rule 16).
+-- The winning cycles whose stored answers differ from the record's. A
+-- locked one (history) is reported, never written. A repaired record's
+-- answers that it does not produce are another writer's: left alone and
+-- counted as unowned (rule 16).
 CREATE TEMP TABLE answer_keys ON COMMIT DROP AS
-SELECT DISTINCT w.record_id, w.repair, split_part(w.claim, '|', 1) AS academic_year,
+SELECT DISTINCT w.record_id, w.repair, l.claim IS NOT NULL AS locked, split_part(w.claim, '|', 1) AS academic_year,
        split_part(w.claim, '|', 2)::uuid AS student_id, split_part(w.claim, '|', 3)::int AS cycle
-FROM winners w WHERE w.in_batch AND NOT EXISTS (SELECT 1 FROM locked l WHERE l.claim = w.claim);
+FROM winners w LEFT JOIN locked l ON l.claim = w.claim
+WHERE w.in_batch;
 ANALYZE answer_keys;
 CREATE TEMP TABLE answer_diff ON COMMIT DROP AS
 SELECT k.*, a.question_ids, a.vals
@@ -137,6 +126,12 @@ CROSS JOIN LATERAL (
     WHERE t.student_id = k.student_id AND t.cycle = k.cycle AND t.academic_year = k.academic_year
 ) cur
 WHERE (a.question_ids, a.vals) IS DISTINCT FROM (cur.question_ids, cur.vals);
+INSERT INTO stg_issues (record_id, rule, field, value, detail)
+SELECT DISTINCT record_id, 'history_locked', academic_year, '',
+       'Knack differs from the answers of ' || academic_year ||
+       ', an earlier academic year than the current one (history): not applied'
+FROM answer_diff WHERE locked AND NOT repair;
+DELETE FROM answer_diff WHERE locked;
 CREATE INDEX ON answer_diff (student_id, cycle, academic_year);
 ANALYZE answer_diff;
 WITH src AS (
@@ -159,7 +154,8 @@ WITH src AS (
 SELECT 'question_responses' AS tbl, count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
        (SELECT count(*) FROM gone),
        (SELECT coalesce(sum(cardinality(a.question_ids)), 0)
-        FROM answer_keys k JOIN stg_answer_sets a ON a.record_id = k.record_id AND a.cycle = k.cycle) - count(*), 0,
+        FROM answer_keys k JOIN stg_answer_sets a ON a.record_id = k.record_id AND a.cycle = k.cycle
+        WHERE NOT k.locked) - count(*), 0,
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM answer_diff d WHERE d.repair AND d.student_id = w.student_id
                                       AND d.cycle = w.cycle AND d.academic_year = w.academic_year)),
        (SELECT count(*) FROM public.question_responses t JOIN answer_diff d

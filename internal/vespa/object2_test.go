@@ -6,9 +6,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestProjectEstablishment(t *testing.T) {
+func TestProjectObject2(t *testing.T) {
 	t.Parallel()
-	f := Establishments
+	f := Object2
 	const id = "5a1000000000000000000009"
 	tests := []struct {
 		name       string
@@ -79,7 +79,7 @@ func TestProjectEstablishment(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			row, issues := ProjectEstablishment(record(t, id, tt.fields...))
+			row, issues := ProjectObject2(record(t, id, tt.fields...))
 			if diff := cmp.Diff(tt.want, row); diff != "" {
 				t.Errorf("row mismatch (-want +got):\n%s", diff)
 			}

@@ -17,7 +17,7 @@ const (
 // profileRecord is a clean object_112 record with extra fields laid over it.
 func profileRecord(t *testing.T, extra ...[]kv) knack.Record {
 	t.Helper()
-	f := Profiles
+	f := Object112
 	fields := []kv{
 		raw(f.Account, connRaw(accountA)),
 		raw(f.StudentName, "Pat Lee"),
@@ -37,13 +37,13 @@ func profileRecord(t *testing.T, extra ...[]kv) knack.Record {
 	return record(t, profileA, fields...)
 }
 
-func TestProjectProfile(t *testing.T) {
+func TestProjectObject112(t *testing.T) {
 	t.Parallel()
-	rows, issues, ok := ProjectProfile(profileRecord(t), testContext())
+	rows, issues, ok := ProjectObject112(profileRecord(t), testContext())
 	if !ok || len(issues) > 0 {
 		t.Fatalf("ok %v, issues %v", ok, issueKeys(issues))
 	}
-	want := ProfileRows{
+	want := Object112Rows{
 		Profile: ProfileRow{
 			KnackID:              profileA,
 			Email:                "pat.lee@northfield.example",
@@ -70,9 +70,9 @@ func TestProjectProfile(t *testing.T) {
 	}
 }
 
-func TestProjectProfileAccount(t *testing.T) {
+func TestProjectObject112Account(t *testing.T) {
 	t.Parallel()
-	f := Profiles
+	f := Object112
 	tests := []struct {
 		name       string
 		fields     []kv
@@ -90,7 +90,7 @@ func TestProjectProfileAccount(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectProfile(profileRecord(t, tt.fields), testContext())
+			rows, issues, ok := ProjectObject112(profileRecord(t, tt.fields), testContext())
 			if ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -107,9 +107,9 @@ func TestProjectProfileAccount(t *testing.T) {
 	}
 }
 
-func TestProjectProfileAttendance(t *testing.T) {
+func TestProjectObject112Attendance(t *testing.T) {
 	t.Parallel()
-	f := Profiles
+	f := Object112
 	tests := []struct {
 		name       string
 		value      any
@@ -132,7 +132,7 @@ func TestProjectProfileAttendance(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectProfile(profileRecord(t, kvs(raw(f.Attendance, tt.value))), testContext())
+			rows, issues, ok := ProjectObject112(profileRecord(t, kvs(raw(f.Attendance, tt.value))), testContext())
 			if !ok {
 				t.Fatal("not ok")
 			}
@@ -146,9 +146,9 @@ func TestProjectProfileAttendance(t *testing.T) {
 	}
 }
 
-func TestProjectProfileSubjects(t *testing.T) {
+func TestProjectObject112Subjects(t *testing.T) {
 	t.Parallel()
-	f := Profiles
+	f := Object112
 	subj := func(pos int, text string) []kv { return kvs(raw(f.Subjects[pos-1], text)) }
 	tests := []struct {
 		name          string
@@ -198,7 +198,7 @@ func TestProjectProfileSubjects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectProfile(profileRecord(t, tt.fields...), testContext())
+			rows, issues, ok := ProjectObject112(profileRecord(t, tt.fields...), testContext())
 			if !ok {
 				t.Fatal("not ok")
 			}
@@ -221,9 +221,9 @@ func TestProjectProfileSubjects(t *testing.T) {
 	}
 }
 
-func TestProjectProfileYearAndEstablishment(t *testing.T) {
+func TestProjectObject112YearAndEstablishment(t *testing.T) {
 	t.Parallel()
-	f := Profiles
+	f := Object112
 	tests := []struct {
 		name       string
 		est        []kv
@@ -247,7 +247,7 @@ func TestProjectProfileYearAndEstablishment(t *testing.T) {
 			t.Parallel()
 			ctx := testContext()
 			ctx.FirstSeen = tt.firstSeen
-			rows, issues, ok := ProjectProfile(profileRecord(t, tt.est), ctx)
+			rows, issues, ok := ProjectObject112(profileRecord(t, tt.est), ctx)
 			if !ok {
 				t.Fatal("not ok")
 			}
@@ -264,7 +264,7 @@ func TestProjectProfileYearAndEstablishment(t *testing.T) {
 		t.Parallel()
 		ctx := testContext()
 		ctx.FirstSeen = time.Time{}
-		_, issues, ok := ProjectProfile(profileRecord(t), ctx)
+		_, issues, ok := ProjectObject112(profileRecord(t), ctx)
 		if ok {
 			t.Error("ok without FirstSeen")
 		}
@@ -274,9 +274,9 @@ func TestProjectProfileYearAndEstablishment(t *testing.T) {
 	})
 }
 
-func TestProjectProfilePriorAttainment(t *testing.T) {
+func TestProjectObject112PriorAttainment(t *testing.T) {
 	t.Parallel()
-	f := Profiles
+	f := Object112
 	for _, tt := range []struct {
 		name       string
 		value      any
@@ -288,7 +288,7 @@ func TestProjectProfilePriorAttainment(t *testing.T) {
 		{"empty", "", nil, nil},
 		{"text", "n/a", nil, []string{"bad_value field_3272 n/a"}},
 	} {
-		rows, issues, _ := ProjectProfile(profileRecord(t, kvs(raw(f.PriorAttainment, tt.value))), testContext())
+		rows, issues, _ := ProjectObject112(profileRecord(t, kvs(raw(f.PriorAttainment, tt.value))), testContext())
 		if diff := cmp.Diff(tt.want, rows.Profile.PriorAttainment); diff != "" {
 			t.Errorf("%s: prior attainment mismatch (-want +got):\n%s", tt.name, diff)
 		}

@@ -51,8 +51,8 @@ WITH gone AS (
 ), relink AS (
     UPDATE knacksync.records r SET projected_hash = NULL
     FROM knacksync.claims c
-    WHERE c.object = 'object_29' AND split_part(c.claim, '|', 2) IN (SELECT id::text FROM gone)
-      AND r.object = 'object_29' AND r.record_id = c.record_id AND r.projected_hash IS NOT NULL
+    WHERE c.object = @questionnaires_object AND split_part(c.claim, '|', 2) IN (SELECT id::text FROM gone)
+      AND r.object = @questionnaires_object AND r.record_id = c.record_id AND r.projected_hash IS NOT NULL
 )
 SELECT 'students' AS tbl, 0, 0, (SELECT count(*) FROM gone), 0, 0, 0, 0, 0;
 
@@ -250,13 +250,13 @@ FROM w;
 -- changes none of that (a full sweep projects every questionnaire anyway).
 UPDATE knacksync.records r SET projected_hash = NULL
 FROM knacksync.claims c
-WHERE c.object = 'object_29'
+WHERE c.object = @questionnaires_object
   AND split_part(c.claim, '|', 2) IN (SELECT student_id::text FROM batch_students WHERE NOT repair)
-  AND r.object = 'object_29' AND r.record_id = c.record_id AND r.projected_hash IS NOT NULL;
+  AND r.object = @questionnaires_object AND r.record_id = c.record_id AND r.projected_hash IS NOT NULL;
 UPDATE knacksync.records r SET projected_hash = NULL
 FROM knacksync.data_issues d
-WHERE d.object = 'object_29' AND d.rule = 'unlinked_answer'
-  AND r.object = 'object_29' AND r.record_id = d.record_id AND r.projected_hash IS NOT NULL
+WHERE d.object = @questionnaires_object AND d.rule = 'unlinked_answer'
+  AND r.object = @questionnaires_object AND r.record_id = d.record_id AND r.projected_hash IS NOT NULL
   AND EXISTS (SELECT 1 FROM batch_students WHERE NOT repair);
 
 -- name: unowned

@@ -13,7 +13,7 @@ const questA = "650000000000000000002901"
 // question returns the answer field of a question id and cycle (1..3).
 func question(t testing.TB, id string, cycle int) Field {
 	t.Helper()
-	for _, q := range Questionnaires.Questions {
+	for _, q := range Object29.Questions {
 		if q.ID == id {
 			return q.Cycles[cycle-1]
 		}
@@ -26,7 +26,7 @@ func question(t testing.TB, id string, cycle int) Field {
 // 29/09/2025, q1 cycle 1 = 4) with extra fields laid over it.
 func questRecord(t testing.TB, extra ...[]kv) knack.Record {
 	t.Helper()
-	f := Questionnaires
+	f := Object29
 	fields := []kv{
 		raw(f.Email, emailRaw("sam.jones@northfield.example")),
 		fmtd(f.Email, `<a href="mailto:sam.jones@northfield.example">sam.jones@northfield.example</a>`),
@@ -41,7 +41,7 @@ func questRecord(t testing.TB, extra ...[]kv) knack.Record {
 	return record(t, questA, fields...)
 }
 
-func TestProjectQuestionnaireAnswers(t *testing.T) {
+func TestProjectObject29Answers(t *testing.T) {
 	t.Parallel()
 	ans := func(id string, cycle int, v any) []kv { return kvs(raw(question(t, id, cycle), v)) }
 	tests := []struct {
@@ -84,7 +84,7 @@ func TestProjectQuestionnaireAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectQuestionnaire(questRecord(t, tt.fields...), testContext())
+			rows, issues, ok := ProjectObject29(questRecord(t, tt.fields...), testContext())
 			if !ok {
 				t.Fatalf("not ok; issues %v", issueKeys(issues))
 			}
@@ -98,9 +98,9 @@ func TestProjectQuestionnaireAnswers(t *testing.T) {
 	}
 }
 
-func TestProjectQuestionnaireLink(t *testing.T) {
+func TestProjectObject29Link(t *testing.T) {
 	t.Parallel()
-	f := Questionnaires
+	f := Object29
 	tests := []struct {
 		name       string
 		fields     [][]kv
@@ -144,7 +144,7 @@ func TestProjectQuestionnaireLink(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectQuestionnaire(questRecord(t, tt.fields...), testContext())
+			rows, issues, ok := ProjectObject29(questRecord(t, tt.fields...), testContext())
 			if ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -164,9 +164,9 @@ func TestProjectQuestionnaireLink(t *testing.T) {
 	}
 }
 
-func TestProjectQuestionnaireYears(t *testing.T) {
+func TestProjectObject29Years(t *testing.T) {
 	t.Parallel()
-	f := Questionnaires
+	f := Object29
 	date := func(fmtV string) [][]kv { return [][]kv{absent(f.CompletionDate), kvs(fmtd(f.CompletionDate, fmtV))} }
 	tests := []struct {
 		name       string
@@ -186,7 +186,7 @@ func TestProjectQuestionnaireYears(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectQuestionnaire(questRecord(t, tt.fields...), testContext())
+			rows, issues, ok := ProjectObject29(questRecord(t, tt.fields...), testContext())
 			if !ok {
 				t.Fatalf("not ok; issues %v", issueKeys(issues))
 			}
@@ -211,19 +211,19 @@ func TestProjectQuestionnaireYears(t *testing.T) {
 func TestQuestionnaireYearMatchesResult(t *testing.T) {
 	t.Parallel()
 	ctx := testContext()
-	res, _, _ := ProjectResult(resultRecord(t, resultA, kvs(raw(Results.Establishment, connRaw(estAUCal)))), ctx)
-	q, _, _ := ProjectQuestionnaire(questRecord(t), ctx)
+	res, _, _ := ProjectObject10(resultRecord(t, resultA, kvs(raw(Object10.Establishment, connRaw(estAUCal)))), ctx)
+	q, _, _ := ProjectObject29(questRecord(t), ctx)
 	year := q.YearFor(ctx.Establishments[res.Student.EstablishmentKnackID])
 	if year != res.Student.AcademicYear || year != "2025/2025" {
 		t.Errorf("answers in %s, scores in %s", year, res.Student.AcademicYear)
 	}
 }
 
-// BenchmarkProjectQuestionnaire measures a full object_29 record (96 answer
+// BenchmarkProjectObject29 measures a full object_29 record (96 answer
 // fields): the live app has about 40,000 of them.
-func BenchmarkProjectQuestionnaire(b *testing.B) {
+func BenchmarkProjectObject29(b *testing.B) {
 	var fields [][]kv
-	for _, q := range Questionnaires.Questions {
+	for _, q := range Object29.Questions {
 		for c, f := range q.Cycles {
 			fields = append(fields, kvs(raw(f, (c+len(q.ID))%5+1), fmtd(f, (c+len(q.ID))%5+1)))
 		}
@@ -232,6 +232,6 @@ func BenchmarkProjectQuestionnaire(b *testing.B) {
 	ctx := testContext()
 	b.ReportAllocs()
 	for b.Loop() {
-		ProjectQuestionnaire(rec, ctx)
+		ProjectObject29(rec, ctx)
 	}
 }

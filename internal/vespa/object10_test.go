@@ -25,7 +25,7 @@ func absent(f Field) []kv {
 // 29/09/2025, current cycle 1 with six scores) with extra fields laid over it.
 func resultRecord(t testing.TB, id string, extra ...[]kv) knack.Record {
 	t.Helper()
-	f := Results
+	f := Object10
 	fields := []kv{
 		raw(f.Email, emailRaw("sam.jones@northfield.example")),
 		fmtd(f.Email, `<a href="mailto:sam.jones@northfield.example">sam.jones@northfield.example</a>`),
@@ -52,9 +52,9 @@ func resultRecord(t testing.TB, id string, extra ...[]kv) knack.Record {
 
 func kvs(fields ...kv) []kv { return fields }
 
-func TestProjectResultEmail(t *testing.T) {
+func TestProjectObject10Email(t *testing.T) {
 	t.Parallel()
-	f := Results
+	f := Object10
 	tests := []struct {
 		name       string
 		email      []kv
@@ -77,7 +77,7 @@ func TestProjectResultEmail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectResult(resultRecord(t, resultA, tt.email), testContext())
+			rows, issues, ok := ProjectObject10(resultRecord(t, resultA, tt.email), testContext())
 			if ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -99,9 +99,9 @@ func TestProjectResultEmail(t *testing.T) {
 	}
 }
 
-func TestProjectResultAcademicYear(t *testing.T) {
+func TestProjectObject10AcademicYear(t *testing.T) {
 	t.Parallel()
-	f := Results
+	f := Object10
 	date := func(rawV, fmtV any) []kv {
 		out := absent(f.CompletionDate)
 		if rawV != nil {
@@ -150,7 +150,7 @@ func TestProjectResultAcademicYear(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectResult(resultRecord(t, resultA, tt.fields...), testContext())
+			rows, issues, ok := ProjectObject10(resultRecord(t, resultA, tt.fields...), testContext())
 			if !ok {
 				t.Fatalf("not ok; issues %v", issueKeys(issues))
 			}
@@ -182,12 +182,12 @@ func TestProjectResultAcademicYear(t *testing.T) {
 		t.Parallel()
 		ctx := testContext()
 		ctx.FirstSeen = time.Date(1999, 8, 1, 0, 30, 0, 0, time.UTC)
-		rows, _, ok := ProjectResult(resultRecord(t, resultA, date(nil, nil)), ctx)
+		rows, _, ok := ProjectObject10(resultRecord(t, resultA, date(nil, nil)), ctx)
 		if !ok || rows.Student.AcademicYear != "1999/2000" {
 			t.Errorf("year = %q, ok %v; want 1999/2000 from FirstSeen", rows.Student.AcademicYear, ok)
 		}
 		ctx.FirstSeen = time.Time{}
-		_, issues, ok := ProjectResult(resultRecord(t, resultA, date(nil, nil)), ctx)
+		_, issues, ok := ProjectObject10(resultRecord(t, resultA, date(nil, nil)), ctx)
 		if ok {
 			t.Errorf("ok with neither a date nor FirstSeen")
 		}
@@ -203,7 +203,7 @@ func scoresOf(cycle int, values ...any) []kv {
 	var out []kv
 	for k, v := range values {
 		if v != nil {
-			out = append(out, raw(Results.Scores[cycle-1][k], v))
+			out = append(out, raw(Object10.Scores[cycle-1][k], v))
 		}
 	}
 	return out
@@ -211,9 +211,9 @@ func scoresOf(cycle int, values ...any) []kv {
 
 func comment(f Field, text string) []kv { return kvs(raw(f, text), fmtd(f, text)) }
 
-func TestProjectResultCycles(t *testing.T) {
+func TestProjectObject10Cycles(t *testing.T) {
 	t.Parallel()
-	f := Results
+	f := Object10
 	current := func(v any) []kv { return kvs(raw(f.CurrentCycle, v), fmtd(f.CurrentCycle, v)) }
 	tests := []struct {
 		name         string
@@ -310,7 +310,7 @@ func TestProjectResultCycles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectResult(resultRecord(t, resultA, tt.fields...), testContext())
+			rows, issues, ok := ProjectObject10(resultRecord(t, resultA, tt.fields...), testContext())
 			if !ok {
 				t.Fatalf("not ok; issues %v", issueKeys(issues))
 			}
@@ -338,14 +338,14 @@ func TestProjectResultCycles(t *testing.T) {
 	}
 }
 
-func TestProjectResultCommentText(t *testing.T) {
+func TestProjectObject10CommentText(t *testing.T) {
 	t.Parallel()
-	f := Results
+	f := Object10
 	rec := resultRecord(t, resultA,
 		kvs(raw(f.RRC[0], "Line one\u0000 and caf\u00e9 <b>kept</b>"), fmtd(f.RRC[0], "ignored")),
 		kvs(kv{f.Goal[0].Key + "_raw", json.RawMessage("\"bad \xff byte\"")}),
 	)
-	rows, _, _ := ProjectResult(rec, testContext())
+	rows, _, _ := ProjectObject10(rec, testContext())
 	want := []CommentRow{
 		{Email: "sam.jones@northfield.example", AcademicYear: "2025/2026", Cycle: 1, Type: CommentRRC, Text: "Line one and café <b>kept</b>", FieldKey: f.RRC[0].Key},
 		{Email: "sam.jones@northfield.example", AcademicYear: "2025/2026", Cycle: 1, Type: CommentGoal, Text: "bad  byte", FieldKey: f.Goal[0].Key},
@@ -355,7 +355,7 @@ func TestProjectResultCommentText(t *testing.T) {
 	}
 }
 
-func TestProjectResultScores(t *testing.T) {
+func TestProjectObject10Scores(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
@@ -414,7 +414,7 @@ func TestProjectResultScores(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			fields := append(absentScores(1), scoresOf(1, tt.values...)...)
-			rows, issues, ok := ProjectResult(resultRecord(t, resultA, fields), testContext())
+			rows, issues, ok := ProjectObject10(resultRecord(t, resultA, fields), testContext())
 			if !ok || len(rows.Scores) != 1 {
 				t.Fatalf("ok %v, %d score rows; want one", ok, len(rows.Scores))
 			}
@@ -430,15 +430,15 @@ func TestProjectResultScores(t *testing.T) {
 
 func absentScores(cycle int) []kv {
 	var out []kv
-	for _, sf := range Results.Scores[cycle-1] {
+	for _, sf := range Object10.Scores[cycle-1] {
 		out = append(out, absent(sf)...)
 	}
 	return out
 }
 
-func TestProjectResultEstablishment(t *testing.T) {
+func TestProjectObject10Establishment(t *testing.T) {
 	t.Parallel()
-	f := Results
+	f := Object10
 	tests := []struct {
 		name       string
 		fields     []kv
@@ -454,7 +454,7 @@ func TestProjectResultEstablishment(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rows, issues, ok := ProjectResult(resultRecord(t, resultA, tt.fields), testContext())
+			rows, issues, ok := ProjectObject10(resultRecord(t, resultA, tt.fields), testContext())
 			if !ok {
 				t.Fatal("student not stored")
 			}
@@ -468,15 +468,15 @@ func TestProjectResultEstablishment(t *testing.T) {
 	}
 }
 
-func TestProjectResultStudentFields(t *testing.T) {
+func TestProjectObject10StudentFields(t *testing.T) {
 	t.Parallel()
-	f := Results
+	f := Object10
 	rec := resultRecord(t, resultA,
 		kvs(raw(f.Gender, []any{nil}), fmtd(f.Gender, "")),
 		kvs(raw(f.Name, map[string]string{"first": "Sam", "last": "Jones", "full": "Samantha Jones"})),
 		kvs(raw(f.YearGroup, 13)),
 	)
-	rows, issues, ok := ProjectResult(rec, testContext())
+	rows, issues, ok := ProjectObject10(rec, testContext())
 	if !ok || len(issues) > 0 {
 		t.Fatalf("ok %v, issues %v", ok, issueKeys(issues))
 	}
@@ -501,11 +501,11 @@ func TestProjectResultStudentFields(t *testing.T) {
 	}
 }
 
-func BenchmarkProjectResult(b *testing.B) {
-	rec := resultRecord(b, resultA, scoresOf(2, 5, 5, 5, 5, 5, 5), kvs(raw(Results.CurrentCycle, 2)))
+func BenchmarkProjectObject10(b *testing.B) {
+	rec := resultRecord(b, resultA, scoresOf(2, 5, 5, 5, 5, 5, 5), kvs(raw(Object10.CurrentCycle, 2)))
 	ctx := testContext()
 	b.ReportAllocs()
 	for b.Loop() {
-		ProjectResult(rec, ctx)
+		ProjectObject10(rec, ctx)
 	}
 }
