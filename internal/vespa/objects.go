@@ -57,12 +57,8 @@ type Object struct {
 var Objects = []Object{
 	{
 		Key: Object2.Object, Label: "Establishments", Script: "object2",
-		Params: map[string]any{
-			"results_object": Object10.Object, "results_establishment_field": Object10.Establishment.Key,
-			"questionnaires_object": Object29.Object,
-			"profiles_object":       Object112.Object, "profiles_establishment_field": Object112.Establishment.Key,
-		},
-		Stage: stageObject2, labels: object2Labels,
+		Params: map[string]any{"questionnaires_object": Object29.Object},
+		Stage:  stageObject2, labels: object2Labels,
 	},
 	{
 		Key: Object10.Object, Label: "Results", Script: "object10",
@@ -84,8 +80,7 @@ var Objects = []Object{
 	{Key: Object21.Object, Label: "Super users", Script: "object21", Stage: stageObject21, labels: object21Labels},
 	{
 		Key: Object3.Object, Label: "Accounts", Script: "object3",
-		Params: map[string]any{"profiles_object": Object112.Object, "profiles_account_field": Object112.Account.Key},
-		Stage:  stageObject3, labels: object3Labels,
+		Stage: stageObject3, labels: object3Labels,
 	},
 	{
 		Key: Object112.Object, Label: "Academic profiles", Script: "object112",

@@ -36,6 +36,7 @@ func TestObjectsSQL(t *testing.T) {
 			continue
 		}
 		text := string(b)
+		used := map[string]bool{}
 		if !strings.Contains(text, "-- name: stage\n") {
 			t.Errorf("%s: sql/%s.sql has no stage section", o.Key, o.Script)
 		}
@@ -43,6 +44,7 @@ func TestObjectsSQL(t *testing.T) {
 			name, body, _ := strings.Cut(part, "\n")
 			for _, m := range param.FindAllStringSubmatch(stripComments(body), -1) {
 				p := m[1]
+				used[p] = true
 				_, given := o.Params[p]
 				switch {
 				case name == "unowned" && p != "object" && p != "today":
@@ -50,6 +52,11 @@ func TestObjectsSQL(t *testing.T) {
 				case !given && !slices.Contains([]string{"object", "run_id", "today"}, p):
 					t.Errorf("%s: sql/%s.sql, %s: @%s is not among the object's Params", o.Key, o.Script, name, p)
 				}
+			}
+		}
+		for p := range o.Params {
+			if !used[p] {
+				t.Errorf("%s: param %q is not used by sql/%s.sql", o.Key, p, o.Script)
 			}
 		}
 	}
